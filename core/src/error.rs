@@ -1,0 +1,35 @@
+//! The one error type of `fluxstrap-core`. Messages follow the real `flux` CLI where it has one
+//! (spec §1.5), so scripts and users see the wording they know.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Error {
+    /// A flag value that failed its type's parser; rendered exactly like pflag does.
+    #[error("invalid argument \"{value}\" for \"{flag}\" flag: {reason}")]
+    InvalidFlag {
+        value: String,
+        flag: String,
+        reason: String,
+    },
+
+    #[error("namespace must be a valid DNS label: \"{0}\"")]
+    InvalidNamespace(String),
+
+    #[error("invalid branch name \"{name}\": {reason}")]
+    InvalidBranch { name: String, reason: String },
+
+    #[error("invalid path \"{path}\": {reason}")]
+    InvalidPath { path: String, reason: String },
+
+    #[error("component {0} is required")]
+    ComponentRequired(String),
+
+    #[error("component {0} is not available")]
+    ComponentNotAvailable(String),
+
+    #[error("invalid duration \"{value}\": {reason}")]
+    InvalidDuration { value: String, reason: String },
+}

@@ -1,0 +1,626 @@
+//! Validated option types shared by the web form, the CLI and the server.
+//!
+//! Each type can only hold a value flux would accept (or, where flux accepts something that
+//! breaks later, a value that works), and its error text is flux's own where flux has one
+//! (spec §1.5), so the form, the CLI and the API say the same thing about the same input.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::duration::GoDuration;
+use crate::error::{Error, Result};
+
+/// Defines `as_str`, `Display`, `AsRef<str>` and `FromStr` for a string newtype with a `parse`.
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+/// A Kubernetes namespace: an RFC 1123 DNS label (`-n/--namespace`, default `flux-system`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace(String);
+string_newtype!(Namespace);
+
+impl Namespace {
+    pub const DEFAULT: &'static str = "flux-system";
+
+    pub fn parse(value: &str) -> Result<Self> {
+        if is_dns1123_label(value) {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(Error::InvalidNamespace(value.to_string()))
+        }
+    }
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_string())
+    }
+}
+
+/// RFC 1123 label: 1–63 of `[a-z0-9-]`, starting and ending with an alphanumeric.
+pub fn is_dns1123_label(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| alnum(b) || *b == b'-')
+        && alnum(&bytes[0])
+        && alnum(&bytes[bytes.len() - 1])
+}
+
+/// A git branch name, checked with `git check-ref-format --branch` rules.
+///
+/// flux does not validate `--branch` and fails much later (at clone or push); checking up front
+/// means nothing is created in Bitbucket for a branch git will refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BranchName(String);
+string_newtype!(BranchName);
+
+impl BranchName {
+    pub const DEFAULT: &'static str = "main";
+
+    pub fn parse(value: &str) -> Result<Self> {
+        let fail = |reason: &str| {
+            Err(Error::InvalidBranch {
+                name: value.to_string(),
+                reason: reason.to_string(),
+            })
+        };
+        let name = value.strip_prefix("refs/heads/").unwrap_or(value);
+        if name.is_empty() {
+            return fail("a branch name must not be empty");
+        }
+        if name.starts_with('-') {
+            return fail("a branch name must not start with '-'");
+        }
+        if name == "@" {
+            return fail("'@' is not a valid branch name");
+        }
+        if name == "HEAD" {
+            return fail("'HEAD' is not a valid branch name");
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| c.is_ascii_control() || " ~^:?*[\\".contains(*c))
+        {
+            return fail(&format!(
+                "a branch name must not contain {}",
+                describe_char(c)
+            ));
+        }
+        if name.contains("..") {
+            return fail("a branch name must not contain '..'");
+        }
+        if name.contains("@{") {
+            return fail("a branch name must not contain '@{'");
+        }
+        if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+            return fail("a branch name must not start or end with '/' or contain '//'");
+        }
+        if name.ends_with('.') {
+            return fail("a branch name must not end with '.'");
+        }
+        for component in name.split('/') {
+            if component.starts_with('.') {
+                return fail("no part of a branch name may start with '.'");
+            }
+            if component.ends_with(".lock") {
+                return fail("no part of a branch name may end with '.lock'");
+            }
+        }
+        Ok(Self(name.to_string()))
+    }
+}
+
+impl Default for BranchName {
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_string())
+    }
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        c if c.is_ascii_control() => format!("the control character {:#04x}", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+/// The repository path of a cluster (`--path`), normalised as flux's `safeRelativePath` does
+/// (spec §1.6): surrounding white space trimmed, `..` flattened so it cannot leave the
+/// repository, leading `/` dropped, then prefixed with `./`. `"."` becomes `./`.
+///
+/// An unset path is represented by `Option<RelativePath>::None` by callers: flux keeps `""` then,
+/// which changes the deploy-key label (spec §2.5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RelativePath(String);
+string_newtype!(RelativePath);
+
+impl RelativePath {
+    pub fn parse(value: &str) -> Result<Self> {
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            // flux accepts these, but git, YAML and Bitbucket labels do not survive them.
+            return Err(Error::InvalidPath {
+                path: value.to_string(),
+                reason: format!("must not contain {}", describe_char(c)),
+            });
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        for part in value.trim().split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                other => parts.push(other),
+            }
+        }
+        Ok(Self(format!("./{}", parts.join("/"))))
+    }
+
+    /// The path without the `./` prefix (`clusters/my-cluster`, or `""` for the root), as git
+    /// paths are joined (`path.Join` cleans the prefix).
+    pub fn repo_relative(&self) -> &str {
+        self.0.trim_start_matches("./")
+    }
+
+    /// The path of a file of the `namespace` directory inside the repository, e.g.
+    /// `clusters/my-cluster/flux-system/gotk-sync.yaml`.
+    pub fn file_in(&self, namespace: &Namespace, file: &str) -> String {
+        let dir = self.repo_relative();
+        if dir.is_empty() {
+            format!("{namespace}/{file}")
+        } else {
+            format!("{dir}/{namespace}/{file}")
+        }
+    }
+}
+
+/// `GitRepository.spec.interval` (`--interval`, default `1m0s`), a positive Go duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interval(GoDuration);
+
+impl Interval {
+    pub const DEFAULT: &'static str = "1m0s";
+
+    pub fn parse(value: &str) -> Result<Self> {
+        let invalid = |reason: String| Error::InvalidFlag {
+            value: value.to_string(),
+            flag: "--interval".to_string(),
+            reason,
+        };
+        let duration = GoDuration::parse(value).map_err(|e| invalid(e.0))?;
+        // flux accepts zero and negative intervals; source-controller then rejects the object.
+        if duration.as_nanos() <= 0 {
+            return Err(invalid(
+                "the interval must be greater than zero".to_string(),
+            ));
+        }
+        Ok(Self(duration))
+    }
+
+    pub fn duration(self) -> GoDuration {
+        self.0
+    }
+}
+
+impl Default for Interval {
+    fn default() -> Self {
+        Self(GoDuration::from_secs(60))
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for Interval {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+/// A Flux controller that can be installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Component {
+    SourceController,
+    KustomizeController,
+    HelmController,
+    NotificationController,
+    ImageReflectorController,
+    ImageAutomationController,
+    SourceWatcher,
+}
+
+impl Component {
+    pub const ALL: [Component; 7] = [
+        Component::SourceController,
+        Component::KustomizeController,
+        Component::HelmController,
+        Component::NotificationController,
+        Component::ImageReflectorController,
+        Component::ImageAutomationController,
+        Component::SourceWatcher,
+    ];
+
+    /// `--components` default.
+    pub const DEFAULTS: [Component; 4] = [
+        Component::SourceController,
+        Component::KustomizeController,
+        Component::HelmController,
+        Component::NotificationController,
+    ];
+
+    /// What `--components-extra` may add.
+    pub const EXTRAS: [Component; 3] = [
+        Component::ImageReflectorController,
+        Component::ImageAutomationController,
+        Component::SourceWatcher,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::SourceController => "source-controller",
+            Component::KustomizeController => "kustomize-controller",
+            Component::HelmController => "helm-controller",
+            Component::NotificationController => "notification-controller",
+            Component::ImageReflectorController => "image-reflector-controller",
+            Component::ImageAutomationController => "image-automation-controller",
+            Component::SourceWatcher => "source-watcher",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| Error::ComponentNotAvailable(name.to_string()))
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The components to install, in the order given (`--components` then `--components-extra`);
+/// the order shows in the header and in the document order of `gotk-components.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Components(Vec<Component>);
+
+impl Components {
+    /// Validates like flux's `bootstrapValidate`: required components first, then availability.
+    pub fn from_flags(components: &[String], extra: &[String]) -> Result<Self> {
+        let names: Vec<&str> = components.iter().chain(extra).map(String::as_str).collect();
+        for required in [Component::SourceController, Component::KustomizeController] {
+            if !names.contains(&required.as_str()) {
+                return Err(Error::ComponentRequired(required.as_str().to_string()));
+            }
+        }
+        let mut parsed = Vec::with_capacity(names.len());
+        for name in names {
+            let component = Component::parse(name)?;
+            // flux passes duplicates on and kustomize fails on the duplicate resource; keeping
+            // the first is what the user meant.
+            if !parsed.contains(&component) {
+                parsed.push(component);
+            }
+        }
+        Ok(Self(parsed))
+    }
+
+    pub fn as_slice(&self) -> &[Component] {
+        &self.0
+    }
+
+    pub fn contains(&self, component: Component) -> bool {
+        self.0.contains(&component)
+    }
+
+    /// `source-controller,kustomize-controller,…` as in the `# Components:` header.
+    pub fn joined(&self) -> String {
+        self.0
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl Default for Components {
+    fn default() -> Self {
+        Self(Component::DEFAULTS.to_vec())
+    }
+}
+
+/// Controller log level (`--log-level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogLevel {
+    Debug,
+    #[default]
+    Info,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Error => "error",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self> {
+        let reason = match value {
+            "debug" => return Ok(LogLevel::Debug),
+            "info" => return Ok(LogLevel::Info),
+            "error" => return Ok(LogLevel::Error),
+            "" => "no log level given, must be one of: debug, info, error".to_string(),
+            other => {
+                format!("unsupported log level '{other}', must be one of: debug, info, error")
+            }
+        };
+        Err(Error::InvalidFlag {
+            value: value.to_string(),
+            flag: "--log-level".to_string(),
+            reason,
+        })
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The label of the deploy key fluxstrap registers, as flux names it (spec §2.5): the non-empty
+/// parts of namespace, branch, secret name and path joined with `-`, e.g.
+/// `flux-system-main-flux-system-./clusters/my-cluster`.
+pub fn deploy_key_label(
+    namespace: &Namespace,
+    branch: &BranchName,
+    secret_name: &str,
+    path: Option<&RelativePath>,
+) -> String {
+    [
+        namespace.as_str(),
+        branch.as_str(),
+        secret_name,
+        path.map_or("", RelativePath::as_str),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_accepts_dns_labels() {
+        for ok in ["flux-system", "a", "gitops", "x1-y2", &"a".repeat(63)] {
+            assert_eq!(Namespace::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn namespace_rejects_with_flux_message() {
+        for bad in ["", "Flux", "-a", "a-", "a_b", "a.b", &"a".repeat(64), "ä"] {
+            assert_eq!(
+                Namespace::parse(bad).unwrap_err().to_string(),
+                format!("namespace must be a valid DNS label: \"{bad}\"")
+            );
+        }
+    }
+
+    #[test]
+    fn branch_accepts_usual_names() {
+        for ok in ["main", "develop", "feature/x-1", "release-2.0", "a.b"] {
+            assert_eq!(BranchName::parse(ok).unwrap().as_str(), ok);
+        }
+        assert_eq!(
+            BranchName::parse("refs/heads/main").unwrap().as_str(),
+            "main"
+        );
+    }
+
+    #[test]
+    fn branch_rejects_what_git_rejects() {
+        let cases = [
+            ("", "must not be empty"),
+            ("-x", "must not start with '-'"),
+            ("a b", "must not contain a space"),
+            ("a..b", "must not contain '..'"),
+            ("a~1", "must not contain '~'"),
+            ("a:b", "must not contain ':'"),
+            ("a@{1}", "must not contain '@{'"),
+            ("a/", "must not start or end with '/'"),
+            ("a//b", "contain '//'"),
+            ("a.", "must not end with '.'"),
+            ("x/.hidden", "may start with '.'"),
+            ("x.lock", "may end with '.lock'"),
+            ("@", "not a valid branch name"),
+            ("a\tb", "control character 0x09"),
+        ];
+        for (bad, reason) in cases {
+            let message = BranchName::parse(bad).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("invalid branch name \"{bad}\": "))
+                    && message.contains(reason),
+                "{bad:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_is_normalised_like_flux() {
+        // Examples from spec §1.6.
+        let cases = [
+            ("clusters/my-cluster", "./clusters/my-cluster"),
+            ("/a/../b/", "./b"),
+            (".", "./"),
+            ("", "./"),
+            ("  clusters/prod  ", "./clusters/prod"),
+            ("./clusters//prod/.", "./clusters/prod"),
+            ("../../etc", "./etc"),
+            ("a/b/../../..", "./"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                RelativePath::parse(input).unwrap().as_str(),
+                expected,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_rejects_control_characters() {
+        let err = RelativePath::parse("a\nb").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid path \"a\nb\": must not contain the control character 0x0a"
+        );
+    }
+
+    #[test]
+    fn path_files_are_joined_like_path_join() {
+        let ns = Namespace::default();
+        let path = RelativePath::parse("clusters/my-cluster").unwrap();
+        assert_eq!(
+            path.file_in(&ns, "gotk-sync.yaml"),
+            "clusters/my-cluster/flux-system/gotk-sync.yaml"
+        );
+        let root = RelativePath::parse(".").unwrap();
+        assert_eq!(
+            root.file_in(&ns, "kustomization.yaml"),
+            "flux-system/kustomization.yaml"
+        );
+    }
+
+    #[test]
+    fn interval_round_trips_go_format() {
+        assert_eq!(Interval::parse("1m").unwrap().to_string(), "1m0s");
+        assert_eq!(Interval::parse("90s").unwrap().to_string(), "1m30s");
+        assert_eq!(Interval::default().to_string(), Interval::DEFAULT);
+    }
+
+    #[test]
+    fn interval_errors_name_the_flag() {
+        assert_eq!(
+            Interval::parse("5").unwrap_err().to_string(),
+            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\""
+        );
+        assert_eq!(
+            Interval::parse("0s").unwrap_err().to_string(),
+            "invalid argument \"0s\" for \"--interval\" flag: the interval must be greater than zero"
+        );
+    }
+
+    #[test]
+    fn components_validate_in_flux_order() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            Components::from_flags(&s(&["kustomize-controller"]), &[])
+                .unwrap_err()
+                .to_string(),
+            "component source-controller is required"
+        );
+        assert_eq!(
+            Components::from_flags(&s(&["source-controller"]), &[])
+                .unwrap_err()
+                .to_string(),
+            "component kustomize-controller is required"
+        );
+        assert_eq!(
+            Components::from_flags(
+                &s(&["source-controller", "kustomize-controller"]),
+                &s(&["nope"])
+            )
+            .unwrap_err()
+            .to_string(),
+            "component nope is not available"
+        );
+        let ok = Components::from_flags(
+            &s(&[
+                "helm-controller",
+                "kustomize-controller",
+                "source-controller",
+            ]),
+            &s(&["source-watcher"]),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.joined(),
+            "helm-controller,kustomize-controller,source-controller,source-watcher"
+        );
+        assert_eq!(
+            Components::default().joined(),
+            "source-controller,kustomize-controller,helm-controller,notification-controller"
+        );
+    }
+
+    #[test]
+    fn log_level_messages_match_flux() {
+        assert_eq!(LogLevel::parse("debug").unwrap(), LogLevel::Debug);
+        assert_eq!(
+            LogLevel::parse("").unwrap_err().to_string(),
+            "invalid argument \"\" for \"--log-level\" flag: no log level given, must be one of: debug, info, error"
+        );
+        assert_eq!(
+            LogLevel::parse("warn").unwrap_err().to_string(),
+            "invalid argument \"warn\" for \"--log-level\" flag: unsupported log level 'warn', must be one of: debug, info, error"
+        );
+    }
+
+    #[test]
+    fn deploy_key_label_matches_flux_examples() {
+        let ns = Namespace::default();
+        let branch = BranchName::default();
+        let path = RelativePath::parse("clusters/my-cluster").unwrap();
+        assert_eq!(
+            deploy_key_label(&ns, &branch, "flux-system", Some(&path)),
+            "flux-system-main-flux-system-./clusters/my-cluster"
+        );
+        let root = RelativePath::parse(".").unwrap();
+        assert_eq!(
+            deploy_key_label(&ns, &branch, "flux-system", Some(&root)),
+            "flux-system-main-flux-system-./"
+        );
+        assert_eq!(
+            deploy_key_label(&ns, &branch, "flux-system", None),
+            "flux-system-main-flux-system"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The document model shared by the YAML parser, the kustomize-like transforms and the go-yaml v2
+//! compatible writer.
+//!
+//! Flux's pipeline goes YAML → kyaml → JSON → go-yaml v2, so a document here is a JSON value:
+//! mapping keys are strings, numbers are integers or floats, and key order is irrelevant for the
+//! output (the writer sorts keys the way go-yaml v2 does). Insertion order is still kept so that
+//! tests and debugging output stay readable.
+
+/// A JSON-like value as it travels through Flux's manifest pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Value>),
+    Map(Mapping),
+}
+
+/// A mapping with string keys, in insertion order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mapping {
+    entries: Vec<(String, Value)>,
+}
+
+impl Mapping {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets `key` to `value`, replacing an existing entry in place or appending a new one.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) {
+        let key = key.into();
+        match self.get_mut(&key) {
+            Some(slot) => *slot = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let index = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(index).1)
+    }
+
+    /// Returns the value at `key`, inserting an empty mapping first when the key is absent.
+    pub fn entry_map(&mut self, key: &str) -> &mut Value {
+        if self.get(key).is_none() {
+            self.entries
+                .push((key.to_string(), Value::Map(Mapping::new())));
+        }
+        self.get_mut(key).expect("entry was just ensured")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+}
+
+impl FromIterator<(String, Value)> for Mapping {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        let mut mapping = Mapping::new();
+        for (k, v) in iter {
+            mapping.insert(k, v);
+        }
+        mapping
+    }
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Mapping> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_map_mut(&mut self) -> Option<&mut Mapping> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Follows a path of mapping keys, e.g. `["metadata", "name"]`.
+    pub fn pointer(&self, path: &[&str]) -> Option<&Value> {
+        path.iter().try_fold(self, |v, key| v.as_map()?.get(key))
+    }
+
+    pub fn pointer_mut(&mut self, path: &[&str]) -> Option<&mut Value> {
+        path.iter()
+            .try_fold(self, |v, key| v.as_map_mut()?.get_mut(key))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_replaces_in_place_and_keeps_order() {
+        let mut m = Mapping::new();
+        m.insert("b", Value::Int(1));
+        m.insert("a", Value::Int(2));
+        m.insert("b", Value::Int(3));
+        let keys: Vec<_> = m.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["b", "a"]);
+        assert_eq!(m.get("b"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn pointer_follows_nested_maps() {
+        let mut inner = Mapping::new();
+        inner.insert("name", Value::from("x"));
+        let mut outer = Mapping::new();
+        outer.insert("metadata", Value::Map(inner));
+        let doc = Value::Map(outer);
+        assert_eq!(
+            doc.pointer(&["metadata", "name"]).and_then(Value::as_str),
+            Some("x")
+        );
+        assert_eq!(doc.pointer(&["metadata", "missing"]), None);
+    }
+}

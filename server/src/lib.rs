@@ -1,0 +1,9 @@
+//! The native side of fluxstrap: the HTTP server for the web app and the CLI. It does what a
+//! browser cannot (git push, cluster apply, long-running jobs); the decisions live in
+//! `fluxstrap-core`.
+
+pub mod cli;
+pub mod error;
+pub mod serve;
+
+pub use error::{Error, Result};
