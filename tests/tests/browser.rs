@@ -37,6 +37,13 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) {
     }
 }
 
+async fn save_screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = artifacts_dir().join(name);
+    std::fs::write(&path, png).expect("saving the screenshot");
+    println!("browser: screenshot saved to {}", path.display());
+}
+
 async fn replace_input(client: &Client, id: &str, value: &str) {
     let input = client.find(Locator::Id(id)).await.expect("input field");
     input.clear().await.expect("clearing the field");
@@ -101,6 +108,7 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     wait_for_text(&client, "#preview-label", "gitops-main-flux-system-./b").await;
     replace_input(&client, "interval", "90s").await;
     wait_for_text(&client, "#preview-interval", "1m30s").await;
+    save_screenshot(&client, "browser-form-valid.png").await;
     replace_input(&client, "interval", "5").await;
     wait_for_text(
         &client,
@@ -109,10 +117,7 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     )
     .await;
 
-    let png = client.screenshot().await.expect("screenshot");
-    let shot = artifacts_dir().join("browser-form.png");
-    std::fs::write(&shot, png).expect("saving the screenshot");
-    println!("browser: screenshot saved to {}", shot.display());
+    save_screenshot(&client, "browser-form-invalid.png").await;
 
     client.close().await.expect("closing the browser session");
     let status = server.terminate();

@@ -40,7 +40,7 @@ fn Field(
 }
 
 /// Runs a `core` parser on a signal's value, keeping the parsed value or the error text.
-fn validated<T: Clone + Send + Sync + 'static>(
+fn validated<T: Clone + Send + Sync + PartialEq + 'static>(
     input: RwSignal<String>,
     parse: fn(&str) -> fluxstrap_core::Result<T>,
 ) -> Memo<Result<T, String>> {
