@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
             sync_path: path.to_string(),
             components_file: path.file_in(&ns, "gotk-components.yaml"),
             sync_file: path.file_in(&ns, "gotk-sync.yaml"),
+            kustomization_file: path.file_in(&ns, "kustomization.yaml"),
             interval: interval.to_string(),
         })
     };
@@ -121,7 +122,9 @@ pub fn App() -> impl IntoView {
                             <dt>"Files written"</dt>
                             <dd id="preview-files">
                                 <code>{p.components_file}</code><br/>
-                                <code>{p.sync_file}</code>
+                                <code>{p.sync_file}</code><br/>
+                                <code>{p.kustomization_file}</code>
+                                " (created only if absent; an existing one is kept as is)"
                             </dd>
                         </dl>
                     }.into_any(),
@@ -140,5 +143,6 @@ struct Preview {
     sync_path: String,
     components_file: String,
     sync_file: String,
+    kustomization_file: String,
     interval: String,
 }
