@@ -32,4 +32,9 @@ pub enum Error {
 
     #[error("invalid duration \"{value}\": {reason}")]
     InvalidDuration { value: String, reason: String },
+
+    #[error(
+        "sync path configuration (\"{new}\") would overwrite path (\"{old}\") of existing Kustomization"
+    )]
+    SyncPathConflict { new: String, old: String },
 }
