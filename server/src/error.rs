@@ -31,4 +31,28 @@ pub enum Error {
 
     #[error("`fluxstrap {0}` is not available in this version yet")]
     NotYetAvailable(&'static str),
+
+    #[error("cannot load the kubeconfig: {0} (pass --kubeconfig/--context, or set KUBECONFIG)")]
+    Kubeconfig(String),
+
+    #[error("{action}: {source}")]
+    Kube {
+        action: String,
+        #[source]
+        source: kube::Error,
+    },
+
+    #[error(
+        "the cluster does not serve {kind} ({api_version}): is its CustomResourceDefinition installed?"
+    )]
+    UnknownKind { kind: String, api_version: String },
+
+    #[error("invalid Kubernetes object: {0}")]
+    InvalidObject(String),
+
+    #[error("{0}")]
+    NotReady(String),
+
+    #[error("error while waiting for {kind} to be ready: '{reason}'")]
+    WaitFailed { kind: &'static str, reason: String },
 }

@@ -3,6 +3,7 @@
 //! `fluxstrap-core`.
 
 pub mod cli;
+pub mod cluster;
 pub mod error;
 pub mod serve;
 

@@ -8,7 +8,7 @@ mod order;
 mod reconcile;
 mod status;
 
-pub use order::{ApplyStage, ObjectRef, apply_stage, sort_for_apply};
+pub use order::{ApplyStage, ObjectRef, apply_stage, compare_for_apply, sort_for_apply};
 pub use reconcile::{
     ApplyAction, SyncKind, SyncState, check_sync_path, classify_apply, expected_revision,
     must_install_components, normalize_revision, sync_state,

@@ -111,17 +111,20 @@ fn kind_rank(kind: &str) -> usize {
     }
 }
 
-/// Sorts objects into apply order: by kind rank, then (for kinds outside the known list) group
+/// The apply order of two objects: by kind rank, then (for kinds outside the known list) group
 /// and kind, then namespace and name.
+pub fn compare_for_apply(a: &ObjectRef, b: &ObjectRef) -> std::cmp::Ordering {
+    kind_rank(&a.kind)
+        .cmp(&kind_rank(&b.kind))
+        .then_with(|| a.group.cmp(&b.group))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.namespace.cmp(&b.namespace))
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+/// Sorts objects into apply order (see [`compare_for_apply`]).
 pub fn sort_for_apply(objects: &mut [ObjectRef]) {
-    objects.sort_by(|a, b| {
-        kind_rank(&a.kind)
-            .cmp(&kind_rank(&b.kind))
-            .then_with(|| a.group.cmp(&b.group))
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.namespace.cmp(&b.namespace))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    objects.sort_by(compare_for_apply);
 }
 
 #[cfg(test)]

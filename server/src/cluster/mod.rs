@@ -1,0 +1,72 @@
+//! The cluster side of a bootstrap, with kube-rs: staged server-side apply as the real `flux`
+//! does it (field manager `flux`, definitions first, wait, re-discover, then the rest), plain
+//! create/update of Secrets, and the waits for Flux to report the pushed commit. Every decision
+//! (order, stages, drift, health, "reconciled?") comes from `fluxstrap_core::cluster`; this module
+//! only performs the requests and the polling.
+
+mod apply;
+mod events;
+mod secret;
+mod wait;
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::error::{Error, Result};
+
+pub use apply::AppliedObject;
+pub use events::ClusterEvent;
+pub use secret::SecretAction;
+pub use wait::{ComponentHealth, WaitSettings};
+
+/// Where the cluster's connection settings come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KubeconfigSource {
+    /// `KUBECONFIG`, then `~/.kube/config`, then the in-cluster service account.
+    Infer,
+    /// A kubeconfig file, optionally with a context other than its current one.
+    File {
+        path: PathBuf,
+        context: Option<String>,
+    },
+}
+
+/// A connected cluster.
+#[derive(Clone)]
+pub struct Cluster {
+    client: Client,
+}
+
+impl Cluster {
+    pub async fn connect(source: &KubeconfigSource) -> Result<Self> {
+        let config = match source {
+            KubeconfigSource::Infer => Config::infer()
+                .await
+                .map_err(|e| Error::Kubeconfig(e.to_string()))?,
+            KubeconfigSource::File { path, context } => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                    Error::Kubeconfig(format!("cannot read {}: {e}", path.display()))
+                })?;
+                let options = KubeConfigOptions {
+                    context: context.clone(),
+                    ..Default::default()
+                };
+                Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|e| Error::Kubeconfig(format!("{}: {e}", path.display())))?
+            }
+        };
+        let client = Client::try_from(config).map_err(|e| Error::Kubeconfig(e.to_string()))?;
+        Ok(Self { client })
+    }
+
+    pub fn from_client(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}

@@ -1,0 +1,73 @@
+//! Secrets are written with a plain create or update, never server-side apply, as flux does:
+//! an update replaces `stringData` and keeps other keys already in `data` (spec §2.5).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ObjectMeta, PostParams};
+
+use super::{Cluster, ClusterEvent};
+use crate::error::{Error, Result};
+
+/// Whether a Secret had to be created or was updated in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretAction {
+    Created,
+    Updated,
+}
+
+impl Cluster {
+    /// Creates `namespace/name` with `string_data`, or sets `string_data` on the existing one.
+    /// The values are secrets: they are never logged or put into an error message.
+    pub async fn reconcile_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        secret_type: Option<&str>,
+        string_data: BTreeMap<String, String>,
+        on_event: &mut (dyn FnMut(ClusterEvent) + Send),
+    ) -> Result<SecretAction> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let params = PostParams {
+            field_manager: Some(super::apply::FIELD_MANAGER.to_string()),
+            ..Default::default()
+        };
+        let failed = |verb: &'static str| {
+            let what = format!("Secret {namespace}/{name}");
+            move |source| Error::Kube {
+                action: format!("{verb} {what}"),
+                source,
+            }
+        };
+        let action = match api.get_opt(name).await.map_err(failed("reading"))? {
+            None => {
+                let secret = Secret {
+                    metadata: ObjectMeta {
+                        name: Some(name.to_string()),
+                        namespace: Some(namespace.to_string()),
+                        ..Default::default()
+                    },
+                    type_: secret_type.map(str::to_string),
+                    string_data: Some(string_data),
+                    ..Default::default()
+                };
+                api.create(&params, &secret)
+                    .await
+                    .map_err(failed("creating"))?;
+                SecretAction::Created
+            }
+            Some(mut existing) => {
+                existing.string_data = Some(string_data);
+                api.replace(name, &params, &existing)
+                    .await
+                    .map_err(failed("updating"))?;
+                SecretAction::Updated
+            }
+        };
+        on_event(ClusterEvent::SecretReconciled {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        });
+        Ok(action)
+    }
+}
