@@ -37,4 +37,7 @@ pub enum Error {
         "sync path configuration (\"{new}\") would overwrite path (\"{old}\") of existing Kustomization"
     )]
     SyncPathConflict { new: String, old: String },
+
+    #[error("{0}")]
+    Key(String),
 }

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod duration;
 pub mod error;
 pub mod options;
+pub mod secret;
 pub mod yaml;
 
 pub use error::{Error, Result};
