@@ -4,10 +4,12 @@
 //! §2.7, §2.8, §6). The server's kube-rs engine performs the requests; everything it decides comes
 //! from here, so the rules are unit-tested without a cluster.
 
+mod objects;
 mod order;
 mod reconcile;
 mod status;
 
+pub use objects::{objects_from_documents, to_json};
 pub use order::{ApplyStage, ObjectRef, apply_stage, compare_for_apply, sort_for_apply};
 pub use reconcile::{
     ApplyAction, SyncKind, SyncState, check_sync_path, classify_apply, expected_revision,
