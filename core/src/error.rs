@@ -40,4 +40,11 @@ pub enum Error {
 
     #[error("{0}")]
     Key(String),
+
+    #[error("line {line}, column {column}: {message}")]
+    Yaml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }

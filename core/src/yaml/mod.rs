@@ -1,6 +1,11 @@
 //! YAML as Flux writes it: parsing with yaml-rust2 into [`Value`], and a go-yaml v2 compatible
 //! writer (see `reference/flux-bootstrap-spec.md` §5.4–5.6).
 
+mod emit;
+mod parse;
+mod resolve;
 mod value;
 
+pub use emit::{compare_keys, to_yaml, to_yaml_stream};
+pub use parse::{Document, parse_documents, parse_documents_with_lines};
 pub use value::{Mapping, Value};

@@ -1,0 +1,172 @@
+//! Reading YAML into [`Value`] with yaml-rust2's event parser, typing plain scalars the way
+//! kyaml (go-yaml v3) does, and remembering the line each document starts on.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::resolve::{go_parse_integer, is_yaml_float};
+use super::value::{Mapping, Value};
+use crate::error::Error;
+
+/// One parsed document and the line its content starts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub line: usize,
+    pub value: Value,
+}
+
+enum Frame {
+    Seq(Vec<Value>),
+    Map(Mapping, Option<String>),
+}
+
+#[derive(Default)]
+struct Builder {
+    documents: Vec<Document>,
+    stack: Vec<Frame>,
+    document_line: usize,
+    root: Option<Value>,
+    anchors: std::collections::HashMap<usize, Value>,
+    anchor_stack: Vec<usize>,
+}
+
+fn key_text(value: Value) -> String {
+    match value {
+        Value::Str(s) => s,
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Seq(_) | Value::Map(_) => String::new(),
+    }
+}
+
+impl Builder {
+    fn push_value(&mut self, value: Value, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Seq(items)) => items.push(value),
+            Some(Frame::Map(map, pending)) => match pending.take() {
+                None => *pending = Some(key_text(value)),
+                Some(key) => map.insert(key, value),
+            },
+            None => self.root = Some(value),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::DocumentStart => {
+                self.document_line = mark.line();
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                let value = self.root.take().unwrap_or(Value::Null);
+                self.documents.push(Document {
+                    line: self.document_line,
+                    value,
+                });
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if self.root.is_none() && self.stack.is_empty() && self.document_line == 0 {
+                    self.document_line = mark.line();
+                }
+                let value = scalar(text, style, tag.as_ref());
+                self.push_value(value, anchor);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.anchor_stack.push(anchor);
+                self.stack.push(Frame::Seq(Vec::new()));
+            }
+            Event::MappingStart(anchor, _) => {
+                self.anchor_stack.push(anchor);
+                self.stack.push(Frame::Map(Mapping::new(), None));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let anchor = self.anchor_stack.pop().unwrap_or(0);
+                let value = match self.stack.pop() {
+                    Some(Frame::Seq(items)) => Value::Seq(items),
+                    Some(Frame::Map(map, _)) => Value::Map(map),
+                    None => return,
+                };
+                self.push_value(value, anchor);
+            }
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+                self.push_value(value, 0);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+    }
+}
+
+/// Types a scalar: quoted and block scalars are strings; plain ones follow the YAML 1.2 core
+/// schema as go-yaml v3 resolves it (so `yes`/`on` stay strings, `0x1f` is an integer).
+fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag
+        && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+    {
+        return match tag.suffix.as_str() {
+            "str" => Value::Str(text),
+            _ => resolve_plain(text),
+        };
+    }
+    match style {
+        TScalarStyle::Plain => resolve_plain(text),
+        _ => Value::Str(text),
+    }
+}
+
+fn resolve_plain(text: String) -> Value {
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::Str(text);
+    }
+    let plain = text.replace('_', "");
+    if let Some(i) = go_parse_integer(&plain) {
+        // Beyond i64 (ParseUint's range) JSON keeps the number; f64 is the closest we hold.
+        return i64::try_from(i).map_or(Value::Float(i as f64), Value::Int);
+    }
+    if is_yaml_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        return Value::Float(f);
+    }
+    Value::Str(text)
+}
+
+/// Parses every document of a YAML stream.
+pub fn parse_documents_with_lines(text: &str) -> Result<Vec<Document>, Error> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, true).map_err(|e| Error::Yaml {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: e.info().to_string(),
+    })?;
+    Ok(builder.documents)
+}
+
+/// The non-empty documents of a YAML stream, as kustomize reads them.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, Error> {
+    Ok(parse_documents_with_lines(text)?
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|v| !matches!(v, Value::Null))
+        .collect())
+}
