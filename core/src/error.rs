@@ -47,4 +47,28 @@ pub enum Error {
         column: usize,
         message: String,
     },
+
+    #[error("{file}:{line}: {message}")]
+    Distribution {
+        file: String,
+        line: usize,
+        message: String,
+    },
+
+    #[error(
+        "the Flux release manifests have no {0}: pass the directory or manifests.tar.gz of a Flux release"
+    )]
+    MissingManifest(String),
+
+    #[error("the Flux release manifests do not have the expected shape: {0}")]
+    ManifestMismatch(String),
+
+    #[error("{0}")]
+    InvalidVersion(String),
+
+    #[error("unknown flag: {0}")]
+    UnknownFlag(String),
+
+    #[error("flag needs an argument: --{0}")]
+    FlagNeedsArgument(String),
 }

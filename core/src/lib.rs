@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod duration;
 pub mod error;
+pub mod install;
 pub mod options;
 pub mod secret;
 pub mod yaml;

@@ -1,0 +1,115 @@
+//! `gotk-components.yaml` generation against what the real `flux` wrote: the 19 v2.9.4 goldens
+//! of `cases.tsv` and the 89 real files of `real/INDEX.tsv` (each generated from its own
+//! release's manifests). Everything is read from `../shared/flux` at test time.
+
+use std::path::{Path, PathBuf};
+
+use fluxstrap_core::install::{Distribution, InstallFlags, generate};
+
+fn shared() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the tests read Flux's releases and outputs from ../shared",
+        dir.display()
+    );
+    dir
+}
+
+fn distribution(version: &str) -> Distribution {
+    let dir = shared().join("releases").join(version).join("manifests");
+    let files = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        });
+    Distribution::from_files(files).unwrap_or_else(|e| panic!("{version}: {e}"))
+}
+
+fn generate_for(version: &str, distribution: &Distribution, flags: &str) -> String {
+    let mut install = InstallFlags::defaults(version);
+    let args: Vec<&str> = flags.split_whitespace().collect();
+    install
+        .apply_args(&args)
+        .unwrap_or_else(|e| panic!("{flags}: {e}"));
+    let options = install
+        .to_options()
+        .unwrap_or_else(|e| panic!("{flags}: {e}"));
+    generate(distribution, &options).unwrap_or_else(|e| panic!("{version} {flags}: {e}"))
+}
+
+fn first_difference(got: &str, want: &str) -> String {
+    for (i, (a, b)) in got.lines().zip(want.lines()).enumerate() {
+        if a != b {
+            return format!("line {}: got {a:?}, want {b:?}", i + 1);
+        }
+    }
+    format!(
+        "lengths differ: {} vs {} lines",
+        got.lines().count(),
+        want.lines().count()
+    )
+}
+
+#[test]
+fn all_v2_9_4_goldens_are_byte_identical() {
+    let root = shared().join("goldens/v2.9.4");
+    let cases = std::fs::read_to_string(root.join("cases.tsv")).unwrap();
+    let distribution = distribution("v2.9.4");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in cases.lines().skip(1) {
+        let columns: Vec<&str> = line.split('\t').collect();
+        let (case, flags) = (columns[0], columns[1]);
+        let want = std::fs::read_to_string(root.join(case).join("gotk-components.yaml")).unwrap();
+        let got = generate_for("v2.9.4", &distribution, flags);
+        if got != want {
+            failures.push(format!(
+                "{case} ({flags}): {}",
+                first_difference(&got, &want)
+            ));
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 19);
+    assert!(
+        failures.is_empty(),
+        "{} of 19 differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn all_real_files_are_byte_identical() {
+    let root = shared().join("real");
+    let index = std::fs::read_to_string(root.join("INDEX.tsv")).unwrap();
+    let mut distributions = std::collections::BTreeMap::new();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in index.lines().skip(1) {
+        let columns: Vec<&str> = line.split('\t').collect();
+        let (version, file, flags) = (columns[0], columns[1], columns[2]);
+        let distribution = distributions
+            .entry(version.to_string())
+            .or_insert_with(|| distribution(version));
+        let want = std::fs::read_to_string(root.join(file)).unwrap();
+        let got = generate_for(version, distribution, flags);
+        if got != want {
+            failures.push(format!(
+                "{file} ({flags}): {}",
+                first_difference(&got, &want)
+            ));
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 89);
+    assert!(
+        failures.is_empty(),
+        "{} of 89 differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
