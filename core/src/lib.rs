@@ -8,6 +8,7 @@ pub mod error;
 pub mod install;
 pub mod options;
 pub mod secret;
+pub mod sync;
 pub mod yaml;
 
 pub use error::{Error, Result};
