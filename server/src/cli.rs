@@ -29,9 +29,83 @@ pub enum Command {
     /// Serve the web app and its API.
     Serve(ServeArgs),
     /// Generate Flux's install manifests (as `flux install --export`).
-    Install,
+    Install(Box<InstallArgs>),
     /// Bootstrap Flux from a Git provider (as `flux bootstrap`).
     Bootstrap,
+}
+
+/// `flux install` flags, kept as text: `fluxstrap-core` validates them with flux's messages.
+#[derive(clap::Args, Debug)]
+pub struct InstallArgs {
+    /// Write the manifests to stdout instead of applying them (required for now).
+    #[arg(long)]
+    pub export: bool,
+    /// A Flux release's manifests: a directory of its files, or its manifests.tar.gz.
+    /// Default: ~/.cache/fluxstrap/manifests/<version>.
+    #[arg(long, value_name = "DIR|FILE.tar.gz")]
+    pub manifests: Option<PathBuf>,
+    /// Flux version.
+    #[arg(short = 'v', long, default_value = crate::install::DEFAULT_FLUX_VERSION)]
+    pub version: String,
+    /// The namespace scope for this operation.
+    #[arg(short = 'n', long, default_value = "flux-system")]
+    pub namespace: String,
+    /// List of components to install.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "source-controller,kustomize-controller,helm-controller,notification-controller"
+    )]
+    pub components: Vec<String>,
+    /// List of components in addition to those supplied or defaulted, accepts values such as
+    /// 'image-reflector-controller,image-automation-controller,source-watcher'.
+    #[arg(long, value_delimiter = ',')]
+    pub components_extra: Vec<String>,
+    /// Container registry where the toolkit images are published.
+    #[arg(long, default_value = "ghcr.io/fluxcd")]
+    pub registry: String,
+    /// Kubernetes secret name used for pulling the toolkit images from a private registry.
+    #[arg(long, default_value = "")]
+    pub image_pull_secret: String,
+    /// List of toleration keys used to schedule the components pods onto nodes with
+    /// matching taints.
+    #[arg(long, value_delimiter = ',')]
+    pub toleration_keys: Vec<String>,
+    /// If true, the toolkit controllers watch for custom resources in all namespaces.
+    #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub watch_all_namespaces: String,
+    /// Deny ingress access to the toolkit controllers from other namespaces using network
+    /// policies.
+    #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub network_policy: String,
+    /// Log level, available options are: (debug, info, error).
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Internal cluster domain.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+}
+
+impl InstallArgs {
+    fn flags(&self) -> fluxstrap_core::install::InstallFlags {
+        // pflag reads an empty slice value as no values at all.
+        let slice = |values: &[String]| -> Vec<String> {
+            values.iter().filter(|v| !v.is_empty()).cloned().collect()
+        };
+        fluxstrap_core::install::InstallFlags {
+            version: self.version.clone(),
+            namespace: self.namespace.clone(),
+            components: slice(&self.components),
+            components_extra: slice(&self.components_extra),
+            registry: self.registry.clone(),
+            image_pull_secret: self.image_pull_secret.clone(),
+            toleration_keys: slice(&self.toleration_keys),
+            watch_all_namespaces: self.watch_all_namespaces.clone(),
+            network_policy: self.network_policy.clone(),
+            log_level: self.log_level.clone(),
+            cluster_domain: self.cluster_domain.clone(),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,7 +128,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
-        Command::Install => Err(crate::Error::NotYetAvailable("install")),
+        Command::Install(args) => {
+            if !args.export {
+                return Err(crate::Error::InstallNeedsExport);
+            }
+            let manifests = crate::install::export(args.manifests.as_deref(), &args.flags())?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(manifests.as_bytes())
+                .map_err(crate::Error::Serve)
+        }
         Command::Bootstrap => Err(crate::Error::NotYetAvailable("bootstrap")),
     }
 }

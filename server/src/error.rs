@@ -55,4 +55,22 @@ pub enum Error {
 
     #[error("error while waiting for {kind} to be ready: '{reason}'")]
     WaitFailed { kind: &'static str, reason: String },
+
+    #[error("cannot read the Flux release manifests at {path}: {source}")]
+    ReadManifests {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("no Flux {version} release manifests found{}: download manifests.tar.gz from https://github.com/fluxcd/flux2/releases/download/{version}/manifests.tar.gz and pass it with --manifests (a directory of its files works too), or unpack it into that directory", cache.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default())]
+    NoManifests {
+        version: String,
+        cache: Option<PathBuf>,
+    },
+
+    #[error(
+        "`fluxstrap install` only exports the manifests for now: add --export (installing on a cluster is what `fluxstrap bootstrap` does)"
+    )]
+    InstallNeedsExport,
 }

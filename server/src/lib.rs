@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod error;
+pub mod install;
 pub mod serve;
 
 pub use error::{Error, Result};

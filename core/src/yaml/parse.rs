@@ -25,6 +25,7 @@ struct Builder {
     documents: Vec<Document>,
     stack: Vec<Frame>,
     document_line: usize,
+    awaiting_first_node: bool,
     root: Option<Value>,
     anchors: std::collections::HashMap<usize, Value>,
     anchor_stack: Vec<usize>,
@@ -59,9 +60,23 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+                | Event::Alias(_)
+        );
+        if starts_node && self.awaiting_first_node {
+            self.document_line = mark.line();
+            self.awaiting_first_node = false;
+        }
         match event {
             Event::DocumentStart => {
+                // The line of the document's first node is set when that node starts; until
+                // then (an empty document) the `---` line stands for it.
                 self.document_line = mark.line();
+                self.awaiting_first_node = true;
                 self.root = None;
             }
             Event::DocumentEnd => {
@@ -72,9 +87,6 @@ impl MarkedEventReceiver for Builder {
                 });
             }
             Event::Scalar(text, style, anchor, tag) => {
-                if self.root.is_none() && self.stack.is_empty() && self.document_line == 0 {
-                    self.document_line = mark.line();
-                }
                 let value = scalar(text, style, tag.as_ref());
                 self.push_value(value, anchor);
             }
@@ -169,4 +181,48 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, Error> {
         .map(|d| d.value)
         .filter(|v| !matches!(v, Value::Null))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_know_the_line_they_start_on() {
+        let text = "a: 1\n---\n# comment\nb: 2\n---\n\n- x\n";
+        let lines: Vec<usize> = parse_documents_with_lines(text)
+            .unwrap()
+            .iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(lines, [1, 4, 7]);
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse_documents("a: 1\nb: [x\n").unwrap_err();
+        assert!(
+            matches!(err, Error::Yaml { line: 3, .. }),
+            "unexpected error {err:?}"
+        );
+    }
+
+    #[test]
+    fn plain_scalars_are_typed_like_go_yaml_v3() {
+        let doc = &parse_documents(
+            "a: yes\nb: 0x1f\nc: 017\nd: 1e3\ne: ~\nf: '12'\ng: .5\nh: 1_000\ni: True\nj: -.inf\n",
+        )
+        .unwrap()[0];
+        let get = |k: &str| doc.pointer(&[k]).unwrap().clone();
+        assert_eq!(get("a"), Value::from("yes"));
+        assert_eq!(get("b"), Value::Int(31));
+        assert_eq!(get("c"), Value::Int(15));
+        assert_eq!(get("d"), Value::Float(1000.0));
+        assert_eq!(get("e"), Value::Null);
+        assert_eq!(get("f"), Value::from("12"));
+        assert_eq!(get("g"), Value::Float(0.5));
+        assert_eq!(get("h"), Value::Int(1000));
+        assert_eq!(get("i"), Value::Bool(true));
+        assert_eq!(get("j"), Value::Float(f64::NEG_INFINITY));
+    }
 }
