@@ -116,15 +116,45 @@ pub struct ServeArgs {
     /// Directory of the built web app (the output of `trunk build`).
     #[arg(long, default_value = "dist", env = "FLUXSTRAP_WEB_DIR")]
     pub web_dir: PathBuf,
+    /// The Flux release the page generates from: a directory of its manifest files or its
+    /// manifests.tar.gz. Default: ~/.cache/fluxstrap/manifests/<version>, if present.
+    #[arg(long, value_name = "DIR|FILE.tar.gz", env = "FLUXSTRAP_MANIFESTS")]
+    pub manifests: Option<PathBuf>,
+    /// The Flux version of those manifests.
+    #[arg(long, default_value = crate::install::DEFAULT_FLUX_VERSION)]
+    pub flux_version: String,
+}
+
+impl ServeArgs {
+    /// Loads and checks the release manifests, so a broken release fails at start-up.
+    fn release(&self) -> Result<Option<serve::Release>> {
+        let path =
+            match crate::install::manifests_path(self.manifests.as_deref(), &self.flux_version) {
+                Ok(path) => path,
+                // No explicit --manifests and nothing cached: serve without a release.
+                Err(crate::Error::NoManifests { .. }) if self.manifests.is_none() => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+        let files = crate::install::read_release_files(&path)?;
+        fluxstrap_core::install::Distribution::from_files(files.clone())?;
+        Ok(Some(serve::Release {
+            version: self.flux_version.clone(),
+            files,
+        }))
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             init_logging();
+            let release = args.release()?;
             serve::run(serve::Config {
                 listen: args.listen,
                 web_dir: args.web_dir,
+                release,
             })
             .await
         }

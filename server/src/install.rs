@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fluxstrap_core::install::{Distribution, InstallFlags, generate};
+use fluxstrap_core::install::{Distribution, InstallFlags, RELEASE_FILES, generate};
 
 use crate::error::{Error, Result};
 
@@ -19,9 +19,9 @@ pub fn manifests_cache_dir(version: &str) -> Option<PathBuf> {
     Some(base.join("manifests").join(version))
 }
 
-/// Reads a release's manifests from a directory of the nine files, from a `manifests.tar.gz`,
-/// or from a directory holding a `manifests.tar.gz`.
-pub fn load_distribution(path: &Path) -> Result<Distribution> {
+/// Reads a release's manifest files (name and bytes) from a directory of the nine files, from
+/// a `manifests.tar.gz`, or from a directory holding a `manifests.tar.gz`.
+pub fn read_release_files(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     let read_error = |source| Error::ReadManifests {
         path: path.to_path_buf(),
         source,
@@ -29,25 +29,30 @@ pub fn load_distribution(path: &Path) -> Result<Distribution> {
     if path.is_dir() {
         let archive = path.join("manifests.tar.gz");
         if archive.is_file() && !path.join("rbac.yaml").exists() {
-            return load_distribution(&archive);
+            return read_release_files(&archive);
         }
         let mut files = Vec::new();
         for entry in std::fs::read_dir(path).map_err(read_error)? {
             let entry = entry.map_err(read_error)?;
-            let file = entry.path();
-            if file.extension().is_some_and(|e| e == "yaml") && file.is_file() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                files.push((name, std::fs::read(&file).map_err(read_error)?));
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if RELEASE_FILES.contains(&name.as_str()) && entry.path().is_file() {
+                files.push((name, std::fs::read(entry.path()).map_err(read_error)?));
             }
         }
-        return Ok(Distribution::from_files(files)?);
+        files.sort();
+        return Ok(files);
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
-    Ok(Distribution::from_tar_gz(&bytes)?)
+    Ok(fluxstrap_core::install::unpack_tar_gz(&bytes)?)
+}
+
+/// Reads and parses a release's manifests (see [`read_release_files`]).
+pub fn load_distribution(path: &Path) -> Result<Distribution> {
+    Ok(Distribution::from_files(read_release_files(path)?)?)
 }
 
 /// Resolves the manifests location: `--manifests`, else the cache, else a clear error.
-fn manifests_path(explicit: Option<&Path>, version: &str) -> Result<PathBuf> {
+pub fn manifests_path(explicit: Option<&Path>, version: &str) -> Result<PathBuf> {
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());
     }

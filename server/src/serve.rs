@@ -2,7 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -15,6 +19,82 @@ use crate::error::{Error, Result};
 pub struct Config {
     pub listen: SocketAddr,
     pub web_dir: PathBuf,
+    /// The Flux release the page generates from, if one is available.
+    pub release: Option<Release>,
+}
+
+/// A Flux release's manifest files, served to the page so it can generate in the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub version: String,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ReleaseIndex {
+    pub version: String,
+    pub files: Vec<String>,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ApiError {
+    pub error: String,
+}
+
+fn no_release() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(ApiError {
+            error: "no Flux release manifests are configured: start fluxstrap serve with --manifests DIR|FILE.tar.gz".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// Release manifests are public data; any origin may read them (the wasm tests do).
+fn public(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+async fn release_index(State(release): State<Arc<Option<Release>>>) -> Response {
+    let response = match release.as_ref() {
+        Some(release) => Json(ReleaseIndex {
+            version: release.version.clone(),
+            files: release.files.iter().map(|(name, _)| name.clone()).collect(),
+        })
+        .into_response(),
+        None => no_release(),
+    };
+    public(response)
+}
+
+async fn release_file(
+    State(release): State<Arc<Option<Release>>>,
+    Path(name): Path<String>,
+) -> Response {
+    let Some(release) = release.as_ref() else {
+        return public(no_release());
+    };
+    // Only the release's own files, looked up by exact name: nothing else on disk is reachable.
+    let response = match release.files.iter().find(|(file, _)| *file == name) {
+        Some((_, content)) => (
+            [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+            content.clone(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(ApiError {
+                error: format!("{name} is not a file of Flux {}", release.version),
+            }),
+        )
+            .into_response(),
+    };
+    public(response)
 }
 
 #[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -31,12 +111,15 @@ async fn health() -> Json<Health> {
 }
 
 /// The whole HTTP surface, without a socket, so tests can call it directly.
-pub fn app(web_dir: PathBuf) -> Router {
+pub fn app(web_dir: PathBuf, release: Option<Release>) -> Router {
     // Unknown paths fall back to index.html so client-side routes survive a reload.
     let index = web_dir.join("index.html");
     let static_files = ServeDir::new(&web_dir).fallback(ServeFile::new(index));
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/flux/release", get(release_index))
+        .route("/api/flux/release/{file}", get(release_file))
+        .with_state(Arc::new(release))
         .fallback_service(static_files)
         .layer(TraceLayer::new_for_http())
 }
@@ -55,7 +138,15 @@ pub async fn run(config: Config) -> Result<()> {
     tracing::info!(url = %format!("http://{local}/"), "fluxstrap is serving");
     // Scripts and tests read this line to learn the port when --listen used port 0.
     println!("fluxstrap listening on http://{local}/");
-    axum::serve(listener, app(config.web_dir))
+    match &config.release {
+        Some(release) => {
+            tracing::info!(version = %release.version, "serving Flux release manifests")
+        }
+        None => tracing::warn!(
+            "no Flux release manifests: the page cannot preview gotk-components.yaml (pass --manifests)"
+        ),
+    }
+    axum::serve(listener, app(config.web_dir, config.release))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(Error::Serve)?;
@@ -84,7 +175,7 @@ mod tests {
 
     #[tokio::test]
     async fn health_reports_the_version() {
-        let response = app(PathBuf::from("/nonexistent"))
+        let response = app(PathBuf::from("/nonexistent"), None)
             .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -96,11 +187,66 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn release_files_are_served_by_exact_name_only() {
+        let release = Release {
+            version: "v2.9.4".into(),
+            files: vec![("rbac.yaml".into(), b"kind: ClusterRole\n".to_vec())],
+        };
+        let app = app(PathBuf::from("/nonexistent"), Some(release));
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(get("/api/flux/release")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let index: ReleaseIndex = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            index,
+            ReleaseIndex {
+                version: "v2.9.4".into(),
+                files: vec!["rbac.yaml".into()]
+            }
+        );
+
+        let response = app
+            .clone()
+            .oneshot(get("/api/flux/release/rbac.yaml"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"kind: ClusterRole\n");
+
+        for uri in [
+            "/api/flux/release/..%2F..%2Fetc%2Fpasswd",
+            "/api/flux/release/policies.yaml",
+        ] {
+            let response = app.clone().oneshot(get(uri)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_release_the_api_says_how_to_configure_one() {
+        let response = app(PathBuf::from("/nonexistent"), None)
+            .oneshot(
+                Request::get("/api/flux/release")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let error: ApiError = serde_json::from_slice(&body).unwrap();
+        assert!(error.error.contains("--manifests"), "{}", error.error);
+    }
+
+    #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app() {
         let dir = std::env::temp_dir().join(format!("fluxstrap-serve-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("index.html"), "<html>app</html>").unwrap();
-        let response = app(dir.clone())
+        let response = app(dir.clone(), None)
             .oneshot(Request::get("/some/route").body(Body::empty()).unwrap())
             .await
             .unwrap();

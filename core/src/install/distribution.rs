@@ -19,6 +19,33 @@ pub const RELEASE_FILES: [&str; 9] = [
     "source-watcher.yaml",
 ];
 
+/// The regular files of a `manifests.tar.gz`, as (name, content).
+pub fn unpack_tar_gz(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
+    let invalid = |e: std::io::Error| Error::Distribution {
+        file: "manifests.tar.gz".to_string(),
+        line: 0,
+        message: format!("not a readable tar.gz archive: {e}"),
+    };
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut files = Vec::new();
+    for entry in archive.entries().map_err(invalid)? {
+        let mut entry = entry.map_err(invalid)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(invalid)?
+            .to_string_lossy()
+            .into_owned();
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).map_err(invalid)?;
+        files.push((name, content));
+    }
+    Ok(files)
+}
+
 /// One manifest file: its text (rbac.yaml is re-parsed after flux's namespace text
 /// replacement) and its documents.
 #[derive(Debug, Clone, PartialEq)]
