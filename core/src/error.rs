@@ -71,4 +71,7 @@ pub enum Error {
 
     #[error("flag needs an argument: --{0}")]
     FlagNeedsArgument(String),
+
+    #[error("invalid URL \"{url}\": {reason}")]
+    InvalidUrl { url: String, reason: String },
 }

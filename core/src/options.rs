@@ -246,6 +246,39 @@ impl FromStr for Interval {
     }
 }
 
+/// The URL the cluster's GitRepository clones: `ssh://` (deploy key) or `https://` (token).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GitUrl(String);
+string_newtype!(GitUrl);
+
+impl GitUrl {
+    pub fn parse(value: &str) -> Result<Self> {
+        let fail = |reason: &str| {
+            Err(Error::InvalidUrl {
+                url: value.to_string(),
+                reason: reason.to_string(),
+            })
+        };
+        let Some((scheme, rest)) = value.split_once("://") else {
+            return fail(
+                "it needs a scheme: ssh://git@host:7999/KEY/repo or https://host/scm/KEY/repo.git",
+            );
+        };
+        if !matches!(scheme, "ssh" | "https" | "http") {
+            return fail("the scheme must be ssh, https or http");
+        }
+        let host = rest.split('/').next().unwrap_or_default();
+        let host = host.rsplit('@').next().unwrap_or_default();
+        if host.is_empty() || rest.split('/').nth(1).is_none_or(str::is_empty) {
+            return fail("it needs a host and a repository path");
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return fail("it must not contain white space");
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
 /// A Flux controller that can be installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Component {
@@ -602,6 +635,26 @@ mod tests {
             LogLevel::parse("warn").unwrap_err().to_string(),
             "invalid argument \"warn\" for \"--log-level\" flag: unsupported log level 'warn', must be one of: debug, info, error"
         );
+    }
+
+    #[test]
+    fn git_urls_need_scheme_host_and_path() {
+        for ok in [
+            "ssh://git@bitbucket.example.com:7999/PRJ/fleet-infra",
+            "https://bitbucket.example.com/scm/PRJ/fleet-infra.git",
+        ] {
+            assert_eq!(GitUrl::parse(ok).unwrap().as_str(), ok);
+        }
+        for (bad, reason) in [
+            ("bitbucket.example.com/PRJ/x", "needs a scheme"),
+            ("ftp://host/x", "must be ssh, https or http"),
+            ("ssh://git@/x", "needs a host"),
+            ("https://host", "repository path"),
+            ("https://host/a b", "white space"),
+        ] {
+            let message = GitUrl::parse(bad).unwrap_err().to_string();
+            assert!(message.contains(reason), "{bad}: {message}");
+        }
     }
 
     #[test]

@@ -110,12 +110,37 @@ impl Drop for Process {
     }
 }
 
-/// Starts `fluxstrap serve` on a free port and returns it with its base URL
-/// (read from the line it prints once it listens).
+/// `../shared/flux` next to the workspace: Flux releases and real outputs, read by tests.
+pub fn shared_flux() -> PathBuf {
+    let dir = workspace_root().join("../shared/flux");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the tests read Flux data from ../shared",
+        dir.display()
+    );
+    dir
+}
+
+/// The sha256 flux's own output has for a case of `goldens/v2.9.4/cases.tsv`.
+pub fn golden_sha256(case: &str) -> String {
+    let cases = std::fs::read_to_string(shared_flux().join("goldens/v2.9.4/cases.tsv"))
+        .expect("reading cases.tsv");
+    cases
+        .lines()
+        .map(|line| line.split('\t').collect::<Vec<_>>())
+        .find(|columns| columns[0] == case)
+        .map(|columns| columns[2].to_string())
+        .unwrap_or_else(|| panic!("no case {case} in cases.tsv"))
+}
+
+/// Starts `fluxstrap serve` on a free port, serving the v2.9.4 release for in-browser
+/// generation, and returns it with its base URL (read from the line it prints once it listens).
 pub fn start_fluxstrap_serve(web_dir: &Path) -> (Process, String) {
     let mut child = Command::new(workspace_binary("fluxstrap"))
         .args(["serve", "--listen", "127.0.0.1:0", "--web-dir"])
         .arg(web_dir)
+        .arg("--manifests")
+        .arg(shared_flux().join("releases/v2.9.4/manifests"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
