@@ -199,6 +199,8 @@ pub fn start_chromedriver() -> (Process, u16) {
 /// A headless Chromium session. The flags keep it off the network (this machine has none) and
 /// away from any profile of the user.
 pub async fn headless_chromium(driver_port: u16) -> fantoccini::Client {
+    // Several rustls providers are compiled into the workspace; choose one explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let profile = std::env::temp_dir().join(format!(
         "fluxstrap-chromium-{}-{}",
         std::process::id(),
