@@ -87,7 +87,14 @@ impl MarkedEventReceiver for Builder {
                 });
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let value = scalar(text, style, tag.as_ref());
+                // Mapping keys stay text: in the JSON flux's pipeline goes through, every key
+                // is a string spelled as in the source.
+                let is_key = matches!(self.stack.last(), Some(Frame::Map(_, None)));
+                let value = if is_key {
+                    Value::Str(text)
+                } else {
+                    scalar(text, style, tag.as_ref())
+                };
                 self.push_value(value, anchor);
             }
             Event::SequenceStart(anchor, _) => {
@@ -146,7 +153,14 @@ fn resolve_plain(text: String) -> Value {
         _ => {}
     }
     let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+    if first == b'.' {
+        // go-yaml tries Go's ParseFloat on the text as written: no underscores.
+        return match text.parse::<f64>() {
+            Ok(f) if is_yaml_float(&text) => Value::Float(f),
+            _ => Value::Str(text),
+        };
+    }
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+')) {
         return Value::Str(text);
     }
     let plain = text.replace('_', "");
@@ -199,6 +213,18 @@ mod tests {
     }
 
     #[test]
+    fn keys_keep_their_spelling() {
+        let doc = &parse_documents("1.0: a\n0x10: b\ntrue: c\n").unwrap()[0];
+        let keys: Vec<&str> = doc
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(keys, ["1.0", "0x10", "true"]);
+    }
+
+    #[test]
     fn syntax_errors_carry_line_and_column() {
         let err = parse_documents("a: 1\nb: [x\n").unwrap_err();
         assert!(
@@ -210,7 +236,7 @@ mod tests {
     #[test]
     fn plain_scalars_are_typed_like_go_yaml_v3() {
         let doc = &parse_documents(
-            "a: yes\nb: 0x1f\nc: 017\nd: 1e3\ne: ~\nf: '12'\ng: .5\nh: 1_000\ni: True\nj: -.inf\n",
+            "a: yes\nb: 0x1f\nc: 017\nd: 1e3\ne: ~\nf: '12'\ng: .5\nh: 1_000\ni: True\nj: -.inf\nk: .0_\n",
         )
         .unwrap()[0];
         let get = |k: &str| doc.pointer(&[k]).unwrap().clone();
@@ -224,5 +250,6 @@ mod tests {
         assert_eq!(get("h"), Value::Int(1000));
         assert_eq!(get("i"), Value::Bool(true));
         assert_eq!(get("j"), Value::Float(f64::NEG_INFINITY));
+        assert_eq!(get("k"), Value::from(".0_"));
     }
 }
