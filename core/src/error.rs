@@ -74,4 +74,24 @@ pub enum Error {
 
     #[error("invalid URL \"{url}\": {reason}")]
     InvalidUrl { url: String, reason: String },
+
+    #[error("invalid {what} \"{value}\": {reason}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("invalid hostname \"{value}\": {reason}")]
+    InvalidHost { value: String, reason: String },
+
+    #[error("{0}")]
+    InvalidGroup(String),
+
+    #[error("Bitbucket at {host} answered {status}: {message}")]
+    Bitbucket {
+        host: String,
+        status: u16,
+        message: String,
+    },
 }

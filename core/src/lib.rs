@@ -2,6 +2,7 @@
 //! decisions. Nothing in here touches a socket, a disk or a clock, so the same code runs natively
 //! and in the browser (wasm32), and every rule is unit-tested once.
 
+pub mod bitbucket;
 pub mod cluster;
 pub mod duration;
 pub mod error;

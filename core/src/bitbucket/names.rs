@@ -1,0 +1,206 @@
+//! Bitbucket Server naming rules (reference §3): project keys, repository names and the slugs
+//! the server derives from them.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// A project key: starts with a letter, then ASCII letters, digits and `_`. Bitbucket matches
+/// keys case-insensitively and shows them upper-case; personal projects are `~user`.
+#[derive(Debug, Clone, Eq)]
+pub struct ProjectKey(String);
+
+impl ProjectKey {
+    pub fn parse(value: &str) -> Result<Self> {
+        if let Some(user) = value.strip_prefix('~') {
+            if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c == '/') {
+                return Err(Error::InvalidName {
+                    what: "personal project key",
+                    value: value.to_string(),
+                    reason: "it is ~ followed by a user name".to_string(),
+                });
+            }
+            return Ok(Self(value.to_string()));
+        }
+        let mut chars = value.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            Ok(Self(value.to_string()))
+        } else {
+            // Bitbucket's own wording (400, context "key").
+            Err(Error::InvalidName {
+                what: "project key",
+                value: value.to_string(),
+                reason: "Project keys must start with a letter and may only consist of ASCII letters, numbers and underscores (A-Z, a-z, 0-9, _)".to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_personal(&self) -> bool {
+        self.0.starts_with('~')
+    }
+}
+
+/// Keys compare case-insensitively, as Bitbucket looks them up.
+impl PartialEq for ProjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl fmt::Display for ProjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A repository name as the user types it: 1–128 characters, starting with a letter or digit,
+/// then letters, digits, spaces, `-`, `_` and `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoName(String);
+
+impl RepoName {
+    pub fn parse(value: &str) -> Result<Self> {
+        let mut chars = value.chars();
+        let valid = !value.is_empty()
+            && value.chars().count() <= 128
+            && chars.next().is_some_and(char::is_alphanumeric)
+            && chars.all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+        if valid {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(Error::InvalidName {
+                what: "repository name",
+                value: value.to_string(),
+                reason: "Repository names are limited to 128 characters. They must start with a letter or number and may contain spaces, hyphens, underscores and periods".to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The slug Bitbucket Server derives: lower-case, accents folded, every other character
+    /// that is not `[a-z0-9_.-]` replaced by `-` one for one (`a@b!-#c` → `a-b---c`).
+    pub fn slug(&self) -> RepoSlug {
+        let slug = self
+            .0
+            .chars()
+            .flat_map(char::to_lowercase)
+            .map(|c| fold_accent(c).unwrap_or(c))
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        RepoSlug(slug)
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Latin letters with diacritics folded to their base letter (the common ones; Bitbucket folds
+/// `føøbar` to `foobar`).
+fn fold_accent(c: char) -> Option<char> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ś' | 'š' => 's',
+        'ź' | 'ż' | 'ž' => 'z',
+        'ł' => 'l',
+        'ř' => 'r',
+        'ť' => 't',
+        'ď' => 'd',
+        _ => return None,
+    })
+}
+
+/// A repository slug as it appears in URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RepoSlug(String);
+
+impl RepoSlug {
+    /// Accepts an existing slug (from an API answer or a URL).
+    pub fn parse(value: &str) -> Result<Self> {
+        let mut chars = value.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if valid {
+            Ok(Self(value.to_ascii_lowercase()))
+        } else {
+            Err(Error::InvalidName {
+                what: "repository slug",
+                value: value.to_string(),
+                reason: "a slug starts with a letter or digit and holds only letters, digits, '-', '_' and '.'".to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RepoSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_keys_follow_bitbucket_rules() {
+        for ok in ["PRJ", "prj", "A_1", "~vivek"] {
+            assert!(ProjectKey::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1PRJ", "PR-J", "P R", "~"] {
+            assert!(ProjectKey::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            ProjectKey::parse("prj").unwrap(),
+            ProjectKey::parse("PRJ").unwrap()
+        );
+        assert!(ProjectKey::parse("~VIVEK").unwrap().is_personal());
+    }
+
+    #[test]
+    fn slugs_are_derived_like_bitbucket_server() {
+        // Examples from the reference (§3).
+        let slug = |name: &str| RepoName::parse(name).unwrap().slug().to_string();
+        assert_eq!(slug("foo bar"), "foo-bar");
+        assert_eq!(slug("My repo"), "my-repo");
+        assert_eq!(slug("føøbar"), "foobar");
+        assert_eq!(slug("fleet-infra"), "fleet-infra");
+        assert_eq!(slug("Fleet.Infra_2"), "fleet.infra_2");
+    }
+
+    #[test]
+    fn repository_names_use_the_server_message() {
+        let err = RepoName::parse("-bad").unwrap_err().to_string();
+        assert!(err.contains("must start with a letter or number"), "{err}");
+        assert!(RepoName::parse(&"a".repeat(129)).is_err());
+        assert!(RepoName::parse("a@b").is_err());
+    }
+}
