@@ -1,14 +1,52 @@
 //! Emulators that real clients (git, curl, kubectl, fluxstrap) talk to on loopback. Each emulator
 //! lives in its own module and is started by [`up`].
 
+pub mod bitbucket;
+
 use std::io::Write;
+use std::path::PathBuf;
+
+use bitbucket::{BitbucketEmulator, Config, Seed};
 
 /// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
-pub async fn up(out: &mut impl Write) -> std::io::Result<()> {
+pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io::Result<()> {
+    let admin = seed.users.iter().find(|u| u.sys_admin).cloned();
+    let reader = seed
+        .users
+        .iter()
+        .find(|u| !u.sys_admin && u.name == "reader")
+        .cloned();
+    let project = seed.projects.first().cloned();
+    let group = seed.groups.first().cloned();
+    let bitbucket = BitbucketEmulator::start(Config {
+        listen: "127.0.0.1:0".parse().expect("a literal address"),
+        context_path: String::new(),
+        git_root: state_dir.join("bitbucket/git"),
+        seed,
+        ssh_port: 7999,
+    })
+    .await?;
+    writeln!(out, "BITBUCKET_URL={}", bitbucket.base_url())?;
+    if let Some(admin) = admin {
+        writeln!(out, "BITBUCKET_USER={}", admin.name)?;
+        writeln!(out, "BITBUCKET_TOKEN={}", admin.token)?;
+    }
+    if let Some(project) = project {
+        writeln!(out, "BITBUCKET_PROJECT={}", project.key)?;
+        writeln!(out, "BITBUCKET_PROJECT_NAME={}", project.name)?;
+    }
+    if let Some(group) = group {
+        writeln!(out, "BITBUCKET_GROUP={}", group.name)?;
+    }
+    if let Some(reader) = reader {
+        writeln!(out, "BITBUCKET_READONLY_USER={}", reader.name)?;
+        writeln!(out, "BITBUCKET_READONLY_TOKEN={}", reader.token)?;
+    }
     writeln!(out, "READY")?;
     out.flush()?;
     shutdown_signal().await;
+    bitbucket.stop().await;
     Ok(())
 }
 

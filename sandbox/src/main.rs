@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 /// Emulators of Bitbucket Server and the Kubernetes API, on loopback.
@@ -11,7 +13,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the emulators, print their connection settings and `READY`, run until SIGTERM.
-    Up,
+    Up {
+        /// Where the emulators keep their data (repositories); a temporary directory by default.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Users, tokens, groups and projects to start with (JSON); a built-in seed by default.
+        #[arg(long)]
+        seed: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -23,6 +32,17 @@ async fn main() -> std::io::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Up => fluxstrap_sandbox::up(&mut std::io::stdout()).await,
+        Command::Up { state, seed } => {
+            let state = state.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("fluxstrap-sandbox-{}", std::process::id()))
+            });
+            let seed = match seed {
+                Some(path) => serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| {
+                    std::io::Error::other(format!("invalid seed {}: {e}", path.display()))
+                })?,
+                None => fluxstrap_sandbox::bitbucket::Seed::default(),
+            };
+            fluxstrap_sandbox::up(&mut std::io::stdout(), state, seed).await
+        }
     }
 }

@@ -1,0 +1,298 @@
+//! The emulated server's data: users and their tokens, groups, projects, repositories backed by
+//! real bare git repositories, permissions and access keys; and who may do what.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Permission levels, ordered as Bitbucket's hierarchy: each implies the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Level {
+    pub fn project_name(self) -> &'static str {
+        match self {
+            Level::Read => "PROJECT_READ",
+            Level::Write => "PROJECT_WRITE",
+            Level::Admin => "PROJECT_ADMIN",
+        }
+    }
+
+    pub fn repo_name(self) -> &'static str {
+        match self {
+            Level::Read => "REPO_READ",
+            Level::Write => "REPO_WRITE",
+            Level::Admin => "REPO_ADMIN",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "REPO_READ" | "PROJECT_READ" => Some(Level::Read),
+            "REPO_WRITE" | "PROJECT_WRITE" => Some(Level::Write),
+            "REPO_ADMIN" | "PROJECT_ADMIN" => Some(Level::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The seed: who exists before the first request (TOML or JSON file, or the default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Seed {
+    pub users: Vec<SeedUser>,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+    #[serde(default)]
+    pub projects: Vec<SeedProject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedUser {
+    pub name: String,
+    pub display_name: String,
+    pub email: String,
+    pub token: String,
+    /// System administrators may do anything.
+    #[serde(default)]
+    pub sys_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedGroup {
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedProject {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `group name` → level on the project.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Level>,
+    /// `user name` → level on the project.
+    #[serde(default)]
+    pub users: BTreeMap<String, Level>,
+}
+
+impl Default for Seed {
+    /// An administrator, a project administered by a group, and a second user who can read the
+    /// project but not administer it.
+    fn default() -> Self {
+        let user = |name: &str, display: &str, sys_admin| SeedUser {
+            name: name.into(),
+            display_name: display.into(),
+            email: format!("{name}@example.com"),
+            token: format!("{name}-token-0123456789abcdef"),
+            sys_admin,
+        };
+        Seed {
+            users: vec![
+                user("admin", "Administrator", true),
+                user("alice", "Alice Admin", false),
+                user("reader", "Read Only", false),
+            ],
+            groups: vec![SeedGroup {
+                name: "platform-team".into(),
+                members: vec!["alice".into()],
+            }],
+            projects: vec![SeedProject {
+                key: "PLAT".into(),
+                name: "Platform".into(),
+                description: Some("Cluster configuration".into()),
+                groups: [("platform-team".to_string(), Level::Admin)].into(),
+                users: [("reader".to_string(), Level::Read)].into(),
+            }],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: u64,
+    pub name: String,
+    pub slug: String,
+    pub display_name: String,
+    pub email: String,
+    pub token: String,
+    pub sys_admin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: u64,
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub groups: BTreeMap<String, Level>,
+    pub users: BTreeMap<String, Level>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub id: u64,
+    pub project_key: String,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub public: bool,
+    pub forkable: bool,
+    pub default_branch: String,
+    pub groups: BTreeMap<String, Level>,
+    pub users: BTreeMap<String, Level>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub id: u64,
+    pub project_key: String,
+    pub slug: String,
+    pub text: String,
+    pub label: String,
+    pub level: Level,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug)]
+pub struct State {
+    pub users: Vec<User>,
+    pub groups: BTreeMap<String, Vec<String>>,
+    pub projects: Vec<Project>,
+    pub repos: Vec<Repo>,
+    pub access_keys: Vec<AccessKey>,
+    pub git_root: PathBuf,
+    next_id: u64,
+}
+
+/// The user slug Bitbucket derives: lower case, `@` as `_`.
+pub fn user_slug(name: &str) -> String {
+    name.to_lowercase().replace('@', "_")
+}
+
+impl State {
+    pub fn new(seed: &Seed, git_root: &Path) -> Self {
+        let mut state = State {
+            users: Vec::new(),
+            groups: BTreeMap::new(),
+            projects: Vec::new(),
+            repos: Vec::new(),
+            access_keys: Vec::new(),
+            git_root: git_root.to_path_buf(),
+            next_id: 1,
+        };
+        for user in &seed.users {
+            let id = state.next_id();
+            state.users.push(User {
+                id,
+                slug: user_slug(&user.name),
+                name: user.name.clone(),
+                display_name: user.display_name.clone(),
+                email: user.email.clone(),
+                token: user.token.clone(),
+                sys_admin: user.sys_admin,
+            });
+        }
+        for group in &seed.groups {
+            state
+                .groups
+                .insert(group.name.clone(), group.members.clone());
+        }
+        for project in &seed.projects {
+            let id = state.next_id();
+            state.projects.push(Project {
+                id,
+                key: project.key.to_uppercase(),
+                name: project.name.clone(),
+                description: project.description.clone(),
+                groups: project.groups.clone(),
+                users: project.users.clone(),
+            });
+        }
+        state
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The user a token (Bearer, or Basic password with the matching user name) belongs to.
+    pub fn authenticate(&self, user_name: Option<&str>, token: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.token == token && user_name.is_none_or(|n| n.eq_ignore_ascii_case(&u.name)))
+    }
+
+    pub fn user(&self, name_or_slug: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.slug == name_or_slug.to_lowercase() || u.name == name_or_slug)
+    }
+
+    /// The canonical key of a project or personal project (`~USER`), matched case-insensitively.
+    pub fn project_index(&self, key: &str) -> Option<usize> {
+        self.projects
+            .iter()
+            .position(|p| p.key.eq_ignore_ascii_case(key))
+    }
+
+    pub fn personal_user(&self, key: &str) -> Option<&User> {
+        let name = key.strip_prefix('~')?;
+        self.user(name)
+    }
+
+    pub fn repo_index(&self, project_key: &str, slug: &str) -> Option<usize> {
+        self.repos.iter().position(|r| {
+            r.project_key.eq_ignore_ascii_case(project_key) && r.slug.eq_ignore_ascii_case(slug)
+        })
+    }
+
+    fn groups_of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.groups
+            .iter()
+            .filter(move |(_, members)| members.iter().any(|m| m == user))
+            .map(|(name, _)| name)
+    }
+
+    /// The user's level on a project (through user and group grants).
+    pub fn project_level(&self, user: &User, project_key: &str) -> Option<Level> {
+        if user.sys_admin {
+            return Some(Level::Admin);
+        }
+        if let Some(owner) = project_key.strip_prefix('~') {
+            return (user_slug(owner) == user.slug).then_some(Level::Admin);
+        }
+        let project = &self.projects[self.project_index(project_key)?];
+        let direct = project.users.get(&user.name).copied();
+        let via_groups = self
+            .groups_of(&user.name)
+            .filter_map(|g| project.groups.get(g).copied())
+            .max();
+        direct.max(via_groups)
+    }
+
+    /// The user's level on a repository: the project level or the repository's own grants.
+    pub fn repo_level(&self, user: &User, repo: &Repo) -> Option<Level> {
+        let project = self.project_level(user, &repo.project_key);
+        let direct = repo.users.get(&user.name).copied();
+        let via_groups = self
+            .groups_of(&user.name)
+            .filter_map(|g| repo.groups.get(g).copied())
+            .max();
+        project.max(direct).max(via_groups)
+    }
+
+    pub fn git_dir(&self, repo: &Repo) -> PathBuf {
+        self.git_root
+            .join(repo.project_key.to_lowercase())
+            .join(format!("{}.git", repo.slug))
+    }
+}
