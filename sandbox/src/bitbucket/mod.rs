@@ -3,6 +3,7 @@
 //! injection. Git over HTTPS/SSH and TLS come next (issue #4).
 
 mod git;
+mod git_http;
 mod rest;
 pub mod state;
 

@@ -111,6 +111,11 @@ fn caller(state: &State, headers: &HeaderMap) -> Result<Option<User>, Response> 
     user.cloned().map(Some).ok_or_else(unauthorized)
 }
 
+/// The caller of a git request: like the REST API (Bearer, or Basic with the token as password).
+pub(crate) fn caller_for_git(state: &State, headers: &HeaderMap) -> Option<User> {
+    caller(state, headers).ok().flatten()
+}
+
 fn required_caller(state: &State, headers: &HeaderMap) -> Result<User, Response> {
     caller(state, headers)?.ok_or_else(unauthorized)
 }
@@ -933,6 +938,12 @@ pub fn router(context_path: &str) -> Router<Shared_> {
                 get(ssh_settings),
             );
     }
+    router = router.route(
+        &format!("{context_path}/scm/{{*path}}"),
+        get(super::git_http::handle)
+            .post(super::git_http::handle)
+            .layer(axum::extract::DefaultBodyLimit::disable()),
+    );
     // GGP's unauthenticated rate-limit probe of the base URL must not fail.
     router.route(
         if context_path.is_empty() {
