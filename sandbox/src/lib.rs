@@ -6,7 +6,7 @@ pub mod bitbucket;
 use std::io::Write;
 use std::path::PathBuf;
 
-use bitbucket::{BitbucketEmulator, Config, Seed};
+use bitbucket::{BitbucketEmulator, Config, Seed, Transport};
 
 /// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
@@ -25,9 +25,15 @@ pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io
         git_root: state_dir.join("bitbucket/git"),
         seed,
         ssh_port: 7999,
+        transport: Transport::Https {
+            certificates: state_dir.join("bitbucket/tls"),
+        },
     })
     .await?;
     writeln!(out, "BITBUCKET_URL={}", bitbucket.base_url())?;
+    if let Some(ca_file) = bitbucket.ca_file() {
+        writeln!(out, "BITBUCKET_CA_FILE={}", ca_file.display())?;
+    }
     if let Some(admin) = admin {
         writeln!(out, "BITBUCKET_USER={}", admin.name)?;
         writeln!(out, "BITBUCKET_TOKEN={}", admin.token)?;

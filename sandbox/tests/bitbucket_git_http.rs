@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed};
+use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Transport};
 
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const READER: &str = "reader-token-0123456789abcdef";
@@ -42,6 +42,7 @@ async fn clone_and_push_follow_bitbucket_permissions() {
         git_root: root.join("repos"),
         seed: Seed::default(),
         ssh_port: 7999,
+        transport: Transport::Http,
     })
     .await
     .unwrap();

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Fault, FaultAction, Seed};
+use fluxstrap_sandbox::bitbucket::{
+    BitbucketEmulator, Config, Fault, FaultAction, Seed, Transport,
+};
 use serde_json::Value;
 
 const ADMIN: &str = "admin-token-0123456789abcdef";
@@ -59,6 +61,7 @@ async fn start(name: &str, context_path: &str) -> (BitbucketEmulator, PathBuf) {
         git_root: root.clone(),
         seed: Seed::default(),
         ssh_port: 7999,
+        transport: Transport::Http,
     })
     .await
     .expect("starting the emulator");

@@ -6,6 +6,7 @@ mod git;
 mod git_http;
 mod rest;
 pub mod state;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,14 @@ pub struct Config {
     pub seed: Seed,
     /// The SSH port advertised in clone links and `/rest/ssh/1.0/settings`.
     pub ssh_port: u16,
+    pub transport: Transport,
+}
+
+/// Plain HTTP, or HTTPS with the sandbox's own CA (whose certificates live in this directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Https { certificates: PathBuf },
 }
 
 /// One request as the emulator saw it (never with its credentials).
@@ -78,6 +87,7 @@ pub(crate) struct Shared {
 pub struct BitbucketEmulator {
     shared: Arc<Shared>,
     base_url: String,
+    ca_file: Option<PathBuf>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -126,9 +136,17 @@ async fn log_and_inject(
 
 impl BitbucketEmulator {
     pub async fn start(config: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let base_url = format!("http://{addr}{}", config.context_path);
+        // The certificate names `localhost`, so HTTPS URLs use it rather than the IP.
+        let (base_url, tls) = match &config.transport {
+            Transport::Http => (format!("http://{addr}{}", config.context_path), None),
+            Transport::Https { certificates } => (
+                format!("https://localhost:{}{}", addr.port(), config.context_path),
+                Some(tls::ensure_certificates(certificates)?),
+            ),
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(state::State::new(&config.seed, &config.git_root)),
             base_url: base_url.clone(),
@@ -144,19 +162,46 @@ impl BitbucketEmulator {
             ))
             .with_state(shared.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
+        let ca_file = tls.as_ref().map(|t| t.ca_file.clone());
+        let task = match tls {
+            None => {
+                let listener = TcpListener::from_std(listener)?;
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
                 })
-                .await;
-        });
+            }
+            Some(tls) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let config =
+                    axum_server::tls_rustls::RustlsConfig::from_pem(tls.cert_pem, tls.key_pem)
+                        .await?;
+                let handle = axum_server::Handle::new();
+                let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)?
+                    .handle(handle.clone());
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = server.serve(app.into_make_service()) => {}
+                        _ = stopped => handle.graceful_shutdown(Some(std::time::Duration::from_secs(5))),
+                    }
+                })
+            }
+        };
         Ok(Self {
             shared,
             base_url,
+            ca_file,
             shutdown: Some(shutdown),
             task: Some(task),
         })
+    }
+
+    /// The CA file clients trust in HTTPS mode (`--ca-file`, `GIT_SSL_CAINFO`).
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
     }
 
     /// `http://127.0.0.1:PORT[/context]`.

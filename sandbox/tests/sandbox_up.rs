@@ -1,0 +1,104 @@
+//! `fluxstrap-sandbox up` as scripts use it: KEY=VALUE lines, READY, HTTPS with its own CA that
+//! real clients (curl, git) trust through the printed CA file, and a clean stop on SIGTERM.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn up_prints_its_settings_and_serves_https_with_its_ca() {
+    let state = std::env::temp_dir().join(format!("fluxstrap-sandbox-up-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fluxstrap-sandbox"))
+        .args(["up", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting fluxstrap-sandbox up");
+    let stdout = child.stdout.take().unwrap();
+    let mut settings = HashMap::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line == "READY" {
+            break;
+        }
+        let (key, value) = line.split_once('=').expect("KEY=VALUE lines before READY");
+        settings.insert(key.to_string(), value.to_string());
+    }
+    for key in [
+        "BITBUCKET_URL",
+        "BITBUCKET_CA_FILE",
+        "BITBUCKET_USER",
+        "BITBUCKET_TOKEN",
+        "BITBUCKET_PROJECT",
+        "BITBUCKET_PROJECT_NAME",
+        "BITBUCKET_GROUP",
+        "BITBUCKET_READONLY_USER",
+        "BITBUCKET_READONLY_TOKEN",
+    ] {
+        assert!(
+            settings.contains_key(key),
+            "{key} missing from {settings:?}"
+        );
+    }
+    let url = &settings["BITBUCKET_URL"];
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    let project_url = format!(
+        "{url}/rest/api/1.0/projects/{}",
+        settings["BITBUCKET_PROJECT"]
+    );
+
+    // Trusted through the CA file…
+    let trusted = Command::new("curl")
+        .args(["-s", "-f", "--cacert", &settings["BITBUCKET_CA_FILE"], "-H"])
+        .arg(format!(
+            "Authorization: Bearer {}",
+            settings["BITBUCKET_TOKEN"]
+        ))
+        .arg(&project_url)
+        .output()
+        .unwrap();
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&trusted.stdout).unwrap();
+    assert_eq!(body["name"], settings["BITBUCKET_PROJECT_NAME"].as_str());
+    // … and also at 127.0.0.1, which the certificate names too.
+    let by_ip = project_url.replace("localhost", "127.0.0.1");
+    let ip = Command::new("curl")
+        .args(["-s", "-f", "--cacert", &settings["BITBUCKET_CA_FILE"], "-H"])
+        .arg(format!(
+            "Authorization: Bearer {}",
+            settings["BITBUCKET_TOKEN"]
+        ))
+        .arg(&by_ip)
+        .output()
+        .unwrap();
+    assert!(
+        ip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ip.stderr)
+    );
+    // Without it, the certificate is rejected (exit 60: peer certificate cannot be authenticated).
+    let untrusted = Command::new("curl")
+        .args(["-s", "--capath", "/nonexistent", "--cacert", "/dev/null"])
+        .arg(&project_url)
+        .status()
+        .unwrap();
+    assert!(!untrusted.success());
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "fluxstrap-sandbox should exit cleanly on SIGTERM: {exit}"
+    );
+    let _ = std::fs::remove_dir_all(state);
+}
