@@ -6,7 +6,7 @@ pub mod bitbucket;
 use std::io::Write;
 use std::path::PathBuf;
 
-use bitbucket::{BitbucketEmulator, Config, Seed, Transport};
+use bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
 
 /// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
@@ -28,11 +28,26 @@ pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io
         transport: Transport::Https {
             certificates: state_dir.join("bitbucket/tls"),
         },
+        ssh: Ssh::Enabled {
+            listen: "127.0.0.1:0".parse().expect("a literal address"),
+            host_key_dir: state_dir.join("bitbucket/ssh"),
+        },
     })
     .await?;
     writeln!(out, "BITBUCKET_URL={}", bitbucket.base_url())?;
     if let Some(ca_file) = bitbucket.ca_file() {
         writeln!(out, "BITBUCKET_CA_FILE={}", ca_file.display())?;
+    }
+    if let Some(ssh_url) = bitbucket.ssh_url() {
+        // `ssh://host:port`: clients add the `git@` user themselves.
+        writeln!(
+            out,
+            "BITBUCKET_SSH_URL={}",
+            ssh_url.replace("ssh://git@", "ssh://")
+        )?;
+    }
+    if let Some(line) = bitbucket.ssh_known_hosts() {
+        writeln!(out, "BITBUCKET_SSH_KNOWN_HOSTS={line}")?;
     }
     if let Some(admin) = admin {
         writeln!(out, "BITBUCKET_USER={}", admin.name)?;

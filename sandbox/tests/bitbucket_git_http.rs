@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Transport};
+use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
 
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const READER: &str = "reader-token-0123456789abcdef";
@@ -43,6 +43,7 @@ async fn clone_and_push_follow_bitbucket_permissions() {
         seed: Seed::default(),
         ssh_port: 7999,
         transport: Transport::Http,
+        ssh: Ssh::Disabled,
     })
     .await
     .unwrap();

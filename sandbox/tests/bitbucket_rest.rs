@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fluxstrap_sandbox::bitbucket::{
-    BitbucketEmulator, Config, Fault, FaultAction, Seed, Transport,
+    BitbucketEmulator, Config, Fault, FaultAction, Seed, Ssh, Transport,
 };
 use serde_json::Value;
 
@@ -62,6 +62,7 @@ async fn start(name: &str, context_path: &str) -> (BitbucketEmulator, PathBuf) {
         seed: Seed::default(),
         ssh_port: 7999,
         transport: Transport::Http,
+        ssh: Ssh::Disabled,
     })
     .await
     .expect("starting the emulator");

@@ -36,6 +36,8 @@ fn up_prints_its_settings_and_serves_https_with_its_ca() {
         "BITBUCKET_GROUP",
         "BITBUCKET_READONLY_USER",
         "BITBUCKET_READONLY_TOKEN",
+        "BITBUCKET_SSH_URL",
+        "BITBUCKET_SSH_KNOWN_HOSTS",
     ] {
         assert!(
             settings.contains_key(key),

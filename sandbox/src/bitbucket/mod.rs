@@ -5,6 +5,7 @@
 mod git;
 mod git_http;
 mod rest;
+mod ssh;
 pub mod state;
 mod tls;
 
@@ -30,9 +31,20 @@ pub struct Config {
     /// Where the bare repositories live.
     pub git_root: PathBuf,
     pub seed: Seed,
-    /// The SSH port advertised in clone links and `/rest/ssh/1.0/settings`.
+    /// The SSH port advertised in clone links and `/rest/ssh/1.0/settings` when SSH is off.
     pub ssh_port: u16,
     pub transport: Transport,
+    pub ssh: Ssh,
+}
+
+/// Git over SSH: off, or listening with a host key kept in a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ssh {
+    Disabled,
+    Enabled {
+        listen: SocketAddr,
+        host_key_dir: PathBuf,
+    },
 }
 
 /// Plain HTTP, or HTTPS with the sandbox's own CA (whose certificates live in this directory).
@@ -88,7 +100,10 @@ pub struct BitbucketEmulator {
     shared: Arc<Shared>,
     base_url: String,
     ca_file: Option<PathBuf>,
+    ssh_url: Option<String>,
+    ssh_known_hosts: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
+    ssh_shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -147,11 +162,27 @@ impl BitbucketEmulator {
                 Some(tls::ensure_certificates(certificates)?),
             ),
         };
+        let ssh = match &config.ssh {
+            Ssh::Disabled => None,
+            Ssh::Enabled {
+                listen,
+                host_key_dir,
+            } => {
+                let key = ssh::host_key(host_key_dir)?;
+                let listener = TcpListener::bind(listen).await?;
+                Some((key, listener))
+            }
+        };
+        let ssh_port = match &ssh {
+            Some((_, listener)) => listener.local_addr()?.port(),
+            None => config.ssh_port,
+        };
+        let ssh_url = format!("ssh://git@127.0.0.1:{ssh_port}");
         let shared = Arc::new(Shared {
             state: Mutex::new(state::State::new(&config.seed, &config.git_root)),
             base_url: base_url.clone(),
-            ssh_url: format!("ssh://git@{}:{}", addr.ip(), config.ssh_port),
-            ssh_port: config.ssh_port,
+            ssh_url: ssh_url.clone(),
+            ssh_port,
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
         });
@@ -190,13 +221,62 @@ impl BitbucketEmulator {
                 })
             }
         };
+        let mut ssh_known_hosts = None;
+        let mut ssh_shutdown = None;
+        if let Some((key, listener)) = ssh {
+            let public = key
+                .public_key()
+                .to_openssh()
+                .map_err(std::io::Error::other)?;
+            let mut fields = public.split_whitespace();
+            ssh_known_hosts = Some(format!(
+                "[127.0.0.1]:{ssh_port} {} {}",
+                fields.next().unwrap_or_default(),
+                fields.next().unwrap_or_default()
+            ));
+            let config = Arc::new(russh::server::Config {
+                keys: vec![key],
+                // Bitbucket offers public-key authentication only.
+                methods: russh::MethodSet::from(&[russh::MethodKind::PublicKey][..]),
+                auth_rejection_time: std::time::Duration::from_millis(50),
+                auth_rejection_time_initial: Some(std::time::Duration::ZERO),
+                inactivity_timeout: Some(std::time::Duration::from_secs(300)),
+                ..Default::default()
+            });
+            let (stop, stopped) = oneshot::channel::<()>();
+            ssh_shutdown = Some(stop);
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                use russh::server::Server as _;
+                let mut server = ssh::SshServer { shared };
+                let running = server.run_on_socket(config, &listener);
+                let handle = running.handle();
+                tokio::select! {
+                    _ = running => {}
+                    _ = stopped => handle.shutdown("the sandbox is stopping".into()),
+                }
+            });
+        }
         Ok(Self {
             shared,
             base_url,
             ca_file,
+            ssh_url: ssh_known_hosts.as_ref().map(|_| ssh_url),
+            ssh_known_hosts,
             shutdown: Some(shutdown),
+            ssh_shutdown,
             task: Some(task),
         })
+    }
+
+    /// `ssh://git@127.0.0.1:PORT` when SSH is on.
+    pub fn ssh_url(&self) -> Option<&str> {
+        self.ssh_url.as_deref()
+    }
+
+    /// The `known_hosts` line of the SSH host key (`[127.0.0.1]:PORT ssh-ed25519 …`).
+    pub fn ssh_known_hosts(&self) -> Option<&str> {
+        self.ssh_known_hosts.as_deref()
     }
 
     /// The CA file clients trust in HTTPS mode (`--ca-file`, `GIT_SSL_CAINFO`).
@@ -224,6 +304,9 @@ impl BitbucketEmulator {
     }
 
     pub async fn stop(mut self) {
+        if let Some(shutdown) = self.ssh_shutdown.take() {
+            let _ = shutdown.send(());
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -235,6 +318,9 @@ impl BitbucketEmulator {
 
 impl Drop for BitbucketEmulator {
     fn drop(&mut self) {
+        if let Some(shutdown) = self.ssh_shutdown.take() {
+            let _ = shutdown.send(());
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

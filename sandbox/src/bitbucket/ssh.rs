@@ -1,0 +1,299 @@
+//! Git over SSH, as Bitbucket serves it (user `git`, default port 7999): repository access keys
+//! authenticate, the command's repository and service are checked against the key's
+//! permission, and the real `git-upload-pack` / `git-receive-pack` do the rest.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+
+use fluxstrap_core::bitbucket::key_material;
+use russh::keys::PublicKey;
+use russh::server::{Auth, Handle, Msg, Server, Session};
+use russh::{Channel, ChannelId, CryptoVec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{ChildStdin, Command};
+
+use super::Shared;
+use super::state::Level;
+
+/// Loads the persistent host key, creating it with `ssh-keygen` on first use.
+pub fn host_key(dir: &Path) -> std::io::Result<russh::keys::PrivateKey> {
+    let path = dir.join("ssh_host_ed25519_key");
+    if !path.is_file() {
+        std::fs::create_dir_all(dir)?;
+        let status = std::process::Command::new("ssh-keygen")
+            .args([
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "fluxstrap-sandbox",
+                "-f",
+            ])
+            .arg(&path)
+            .status()?;
+        if !status.success() {
+            return Err(std::io::Error::other(
+                "ssh-keygen could not create the host key",
+            ));
+        }
+    }
+    russh::keys::load_secret_key(&path, None).map_err(std::io::Error::other)
+}
+
+pub(crate) struct SshServer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Server for SshServer {
+    type Handler = SshSession;
+
+    fn new_client(&mut self, _peer: Option<std::net::SocketAddr>) -> SshSession {
+        SshSession {
+            shared: self.shared.clone(),
+            key: None,
+            stdin: HashMap::new(),
+        }
+    }
+}
+
+pub(crate) struct SshSession {
+    shared: Arc<Shared>,
+    /// The authenticated key's `type base64`.
+    key: Option<String>,
+    stdin: HashMap<ChannelId, ChildStdin>,
+}
+
+/// `git-upload-pack '/plat/fleet.git'` → (service, key, slug).
+fn parse_command(command: &str) -> Option<(&'static str, String, String)> {
+    let (service, path) = command.trim().split_once(' ')?;
+    let service = match service {
+        "git-upload-pack" => "git-upload-pack",
+        "git-receive-pack" => "git-receive-pack",
+        _ => return None,
+    };
+    let path = path
+        .trim()
+        .trim_matches(['\'', '"'])
+        .trim_start_matches('/');
+    let (key, slug) = path.split_once('/')?;
+    let slug = slug.trim_end_matches('/').trim_end_matches(".git");
+    (!key.is_empty() && !slug.is_empty() && !slug.contains('/'))
+        .then(|| (service, key.to_string(), slug.to_string()))
+}
+
+async fn refuse(handle: &Handle, channel: ChannelId, message: &str) {
+    let _ = handle
+        .extended_data(
+            channel,
+            1,
+            CryptoVec::from_slice(format!("{message}\n").as_bytes()),
+        )
+        .await;
+    let _ = handle.exit_status_request(channel, 128).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+}
+
+impl russh::server::Handler for SshSession {
+    type Error = russh::Error;
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        public_key: &PublicKey,
+    ) -> Result<Auth, Self::Error> {
+        if user != "git" {
+            return Ok(Auth::reject());
+        }
+        let offered = public_key.to_openssh().unwrap_or_default();
+        let Some(material) = key_material(&offered) else {
+            return Ok(Auth::reject());
+        };
+        let state = self.shared.state.lock().await;
+        let known = state
+            .access_keys
+            .iter()
+            .any(|k| key_material(&k.text) == Some(material));
+        if !known {
+            return Ok(Auth::reject());
+        }
+        self.key = Some(format!("{} {}", material.0, material.1));
+        Ok(Auth::Accept)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        let handle = session.handle();
+        let command = String::from_utf8_lossy(data).into_owned();
+        let Some((service, key, slug)) = parse_command(&command) else {
+            refuse(
+                &handle,
+                channel,
+                &format!("fatal: '{command}' is not a git command this server runs"),
+            )
+            .await;
+            return Ok(());
+        };
+        let needed = if service == "git-receive-pack" {
+            Level::Write
+        } else {
+            Level::Read
+        };
+        let git_dir = {
+            let state = self.shared.state.lock().await;
+            let Some(index) = state.repo_index(&key, &slug) else {
+                drop(state);
+                refuse(
+                    &handle,
+                    channel,
+                    &format!("fatal: Repository {key}/{slug} does not exist."),
+                )
+                .await;
+                return Ok(());
+            };
+            let repo = &state.repos[index];
+            // Checked live, for the key that logged in: a key deleted since no longer works.
+            let ours = self.key.as_deref().and_then(key_material);
+            let allowed = state.access_keys.iter().any(|k| {
+                ours.is_some()
+                    && key_material(&k.text) == ours
+                    && k.project_key == repo.project_key
+                    && k.slug == repo.slug
+                    && k.level >= needed
+            });
+            if !allowed {
+                drop(state);
+                let what = if needed == Level::Write {
+                    "push to"
+                } else {
+                    "read"
+                };
+                refuse(
+                    &handle,
+                    channel,
+                    &format!("fatal: this key is not permitted to {what} {key}/{slug}"),
+                )
+                .await;
+                return Ok(());
+            }
+            state.git_dir(repo)
+        };
+        let mut child = match Command::new(service)
+            .arg(&git_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                refuse(
+                    &handle,
+                    channel,
+                    &format!("fatal: cannot run {service}: {e}"),
+                )
+                .await;
+                return Ok(());
+            }
+        };
+        if let Some(stdin) = child.stdin.take() {
+            self.stdin.insert(channel, stdin);
+        }
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        tokio::spawn(async move {
+            let err_handle = handle.clone();
+            let errors = tokio::spawn(async move {
+                let mut buffer = vec![0u8; 8192];
+                while let Ok(n) = stderr.read(&mut buffer).await {
+                    if n == 0
+                        || err_handle
+                            .extended_data(channel, 1, CryptoVec::from_slice(&buffer[..n]))
+                            .await
+                            .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            let mut buffer = vec![0u8; 32 * 1024];
+            while let Ok(n) = stdout.read(&mut buffer).await {
+                if n == 0
+                    || handle
+                        .data(channel, CryptoVec::from_slice(&buffer[..n]))
+                        .await
+                        .is_err()
+                {
+                    break;
+                }
+            }
+            let _ = errors.await;
+            let code = child.wait().await.ok().and_then(|s| s.code()).unwrap_or(1);
+            let _ = handle.exit_status_request(channel, code as u32).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(stdin) = self.stdin.get_mut(&channel)
+            && stdin.write_all(data).await.is_err()
+        {
+            self.stdin.remove(&channel);
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Closing git's stdin tells it the client is done.
+        self.stdin.remove(&channel);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_name_service_and_repository() {
+        assert_eq!(
+            parse_command("git-upload-pack '/plat/fleet.git'"),
+            Some(("git-upload-pack", "plat".into(), "fleet".into()))
+        );
+        // flux's form: no .git, upper-case key.
+        assert_eq!(
+            parse_command("git-receive-pack '/PLAT/fleet'"),
+            Some(("git-receive-pack", "PLAT".into(), "fleet".into()))
+        );
+        assert_eq!(parse_command("rm -rf /"), None);
+        assert_eq!(parse_command("git-upload-pack '/plat/a/b'"), None);
+    }
+}
