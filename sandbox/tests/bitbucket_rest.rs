@@ -158,6 +158,15 @@ async fn identity_headers_and_authentication() {
             wrong.body["errors"][0]["exceptionName"],
             "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
         );
+        // A bodiless POST without X-Atlassian-Token fails Bitbucket's XSRF check.
+        let xsrf = curl(
+            "POST",
+            &format!("{base}/rest/api/1.0/projects/PLAT/repos"),
+            Some(ADMIN),
+            None,
+        );
+        assert_eq!(xsrf.status, 403);
+        assert!(xsrf.headers.contains("text/html"));
         // The rate-limit probe go-git-providers sends first.
         assert_eq!(curl("GET", &base, None, None).status, 200);
     })
@@ -464,6 +473,25 @@ async fn injected_faults_and_the_request_log() {
     })
     .await;
     assert_eq!(statuses, [200, 500, 200]);
+    bitbucket
+        .inject(Fault {
+            method: None,
+            path_contains: "/application-properties".into(),
+            nth: 1,
+            action: FaultAction::DropConnection,
+        })
+        .await;
+    let base = bitbucket.base_url().to_string();
+    let dropped = blocking(move || {
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null"])
+            .arg(format!("{base}/rest/api/1.0/application-properties"))
+            .status()
+            .unwrap()
+    })
+    .await;
+    // curl exits non-zero when the server breaks the answer off.
+    assert!(!dropped.success());
     let log = bitbucket.request_log().await;
     assert_eq!(log.len(), 3);
     assert!(

@@ -104,3 +104,115 @@ fn up_prints_its_settings_and_serves_https_with_its_ca() {
     );
     let _ = std::fs::remove_dir_all(state);
 }
+
+/// A restart with the same state directory keeps repositories, their access keys and the
+/// TLS and SSH identities clients already trust.
+#[test]
+fn a_restart_keeps_repositories_keys_and_identities() {
+    let state =
+        std::env::temp_dir().join(format!("fluxstrap-sandbox-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fluxstrap-sandbox"))
+            .args(["up", "--state"])
+            .arg(&state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut settings = HashMap::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line == "READY" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once('=') {
+                settings.insert(k.to_string(), v.to_string());
+            }
+        }
+        (child, settings)
+    };
+    let curl =
+        |settings: &HashMap<String, String>, method: &str, path: &str, body: Option<&str>| {
+            let mut command = Command::new("curl");
+            command
+                .args([
+                    "-s",
+                    "-X",
+                    method,
+                    "--cacert",
+                    &settings["BITBUCKET_CA_FILE"],
+                    "-H",
+                ])
+                .arg(format!(
+                    "Authorization: Bearer {}",
+                    settings["BITBUCKET_TOKEN"]
+                ));
+            if let Some(body) = body {
+                command.args(["-H", "Content-Type: application/json", "--data", body]);
+            }
+            let out = command
+                .arg(format!("{}{path}", settings["BITBUCKET_URL"]))
+                .output()
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
+        };
+    let stop = |mut child: std::process::Child| {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+
+    let (first, before) = start();
+    let created = curl(
+        &before,
+        "POST",
+        "/rest/api/1.0/projects/PLAT/repos",
+        Some(r#"{"name":"kept"}"#),
+    );
+    assert_eq!(created["slug"], "kept");
+    let key = r#"{"key":{"text":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"},"permission":"REPO_READ"}"#;
+    curl(
+        &before,
+        "POST",
+        "/rest/keys/1.0/projects/PLAT/repos/kept/ssh",
+        Some(key),
+    );
+    stop(first);
+
+    let (second, after) = start();
+    assert_eq!(
+        curl(
+            &after,
+            "GET",
+            "/rest/api/1.0/projects/PLAT/repos/kept",
+            None
+        )["id"],
+        created["id"]
+    );
+    assert_eq!(
+        curl(
+            &after,
+            "GET",
+            "/rest/keys/1.0/projects/PLAT/repos/kept/ssh",
+            None
+        )["size"],
+        1
+    );
+    assert_eq!(before["BITBUCKET_CA_FILE"], after["BITBUCKET_CA_FILE"]);
+    // Same host key, so known_hosts written before the restart still matches.
+    let key_of = |line: &str| {
+        line.split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        key_of(&before["BITBUCKET_SSH_KNOWN_HOSTS"]),
+        key_of(&after["BITBUCKET_SSH_KNOWN_HOSTS"])
+    );
+    stop(second);
+    let _ = std::fs::remove_dir_all(state);
+}

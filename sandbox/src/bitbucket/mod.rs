@@ -78,6 +78,33 @@ pub enum FaultAction {
     ServerError,
     /// Wait this long before handling the request.
     Delay(std::time::Duration),
+    /// Start the answer, then break the connection.
+    DropConnection,
+}
+
+/// Bitbucket's XSRF check: a bodiless or form POST to the REST API needs
+/// `X-Atlassian-Token: no-check` (reference §2.4).
+fn fails_xsrf_check(request: &Request) -> bool {
+    if request.method() != axum::http::Method::POST || !request.uri().path().contains("/rest/") {
+        return false;
+    }
+    let headers = request.headers();
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let bodiless = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|l| l == "0");
+    let simple = content_type.starts_with("application/x-www-form-urlencoded")
+        || content_type.starts_with("multipart/form-data")
+        || content_type.starts_with("text/plain");
+    let token = headers
+        .get("x-atlassian-token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("no-check"));
+    (bodiless || simple) && !token
 }
 
 struct ArmedFault {
@@ -128,6 +155,20 @@ async fn log_and_inject(
         }
     }
     let response = match action {
+        _ if fails_xsrf_check(&request) => (
+            StatusCode::FORBIDDEN,
+            [("content-type", "text/html;charset=UTF-8")],
+            "XSRF check failed",
+        )
+            .into_response(),
+        Some(FaultAction::DropConnection) => {
+            let broken = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "connection dropped by the sandbox",
+                ))
+            });
+            Response::new(axum::body::Body::from_stream(broken))
+        }
         Some(FaultAction::ServerError) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [("content-type", "application/json;charset=UTF-8")],

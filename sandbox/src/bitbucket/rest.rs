@@ -47,6 +47,13 @@ fn json_response(status: StatusCode, body: Value, user: Option<&User>) -> Respon
     response
 }
 
+/// Saves the state; a failure is logged, the request already succeeded in memory.
+fn persist(state: &State) {
+    if let Err(e) = state.save() {
+        tracing::warn!("cannot save the sandbox state: {e}");
+    }
+}
+
 fn unauthorized() -> Response {
     error(
         StatusCode::UNAUTHORIZED,
@@ -433,6 +440,7 @@ async fn create_repo(
     }
     let body = repo_json(&shared, &state, &repo);
     state.repos.push(repo);
+    persist(&state);
     json_response(StatusCode::CREATED, body, Some(&user))
 }
 
@@ -489,6 +497,7 @@ async fn delete_repo(
             state
                 .access_keys
                 .retain(|k| !(k.project_key == repo.project_key && k.slug == repo.slug));
+            persist(&state);
             let mut response = json_response(StatusCode::ACCEPTED, json!({}), Some(&user));
             *response.body_mut() = axum::body::Body::empty();
             response
@@ -564,6 +573,7 @@ async fn set_default_branch(
         );
     }
     state.repos[i].default_branch = branch;
+    persist(&state);
     let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
     *response.body_mut() = axum::body::Body::empty();
     response
@@ -667,6 +677,7 @@ async fn grant_repo_group(
         );
     }
     state.repos[i].groups.insert(name, level);
+    persist(&state);
     let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
     *response.body_mut() = axum::body::Body::empty();
     response
@@ -686,6 +697,7 @@ async fn revoke_repo_group(
     if let Some(name) = params.get("name") {
         state.repos[i].groups.remove(name);
     }
+    persist(&state);
     let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
     *response.body_mut() = axum::body::Body::empty();
     response
@@ -792,6 +804,7 @@ async fn add_access_key(
     };
     let body = access_key_json(&shared, &state, &access_key);
     state.access_keys.push(access_key);
+    persist(&state);
     json_response(StatusCode::CREATED, body, Some(&user))
 }
 
@@ -826,6 +839,7 @@ async fn delete_access_key(
     state
         .access_keys
         .retain(|k| !(k.id == id && k.project_key == repo_key && k.slug == repo_slug));
+    persist(&state);
     let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
     *response.body_mut() = axum::body::Body::empty();
     response
@@ -866,6 +880,7 @@ async fn set_access_key_permission(
         );
     };
     state.access_keys[position].level = level;
+    persist(&state);
     let body = access_key_json(&shared, &state, &state.access_keys[position]);
     json_response(StatusCode::OK, body, Some(&user))
 }

@@ -135,7 +135,7 @@ pub struct Project {
     pub users: BTreeMap<String, Level>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repo {
     pub id: u64,
     pub project_key: String,
@@ -149,7 +149,7 @@ pub struct Repo {
     pub users: BTreeMap<String, Level>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessKey {
     pub id: u64,
     pub project_key: String,
@@ -168,6 +168,14 @@ pub struct State {
     pub repos: Vec<Repo>,
     pub access_keys: Vec<AccessKey>,
     pub git_root: PathBuf,
+    next_id: u64,
+}
+
+/// What survives a restart (users, groups and projects come from the seed).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Persisted {
+    repos: Vec<Repo>,
+    access_keys: Vec<AccessKey>,
     next_id: u64,
 }
 
@@ -215,7 +223,33 @@ impl State {
                 users: project.users.clone(),
             });
         }
+        // Repositories, permissions and access keys of an earlier run.
+        if let Some(saved) = std::fs::read(state.state_file())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Persisted>(&bytes).ok())
+        {
+            state.repos = saved.repos;
+            state.access_keys = saved.access_keys;
+            state.next_id = state.next_id.max(saved.next_id);
+        }
         state
+    }
+
+    fn state_file(&self) -> PathBuf {
+        self.git_root.join("state.json")
+    }
+
+    /// Writes what must survive a restart; called after every change.
+    pub fn save(&self) -> std::io::Result<()> {
+        let persisted = Persisted {
+            repos: self.repos.clone(),
+            access_keys: self.access_keys.clone(),
+            next_id: self.next_id,
+        };
+        std::fs::create_dir_all(&self.git_root)?;
+        let temporary = self.git_root.join("state.json.tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(&persisted)?)?;
+        std::fs::rename(temporary, self.state_file())
     }
 
     pub fn next_id(&mut self) -> u64 {
