@@ -69,3 +69,35 @@ pub async fn set_head(dir: &Path, branch: &str) -> std::io::Result<()> {
         ))
     }
 }
+
+/// `(branch, commit)` of every branch, sorted by name.
+pub async fn branches(dir: &Path) -> Vec<(String, String)> {
+    let Ok(out) = git(
+        dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname:short) %(objectname)",
+            "refs/heads",
+        ],
+    )
+    .await
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(name, sha)| (name.to_string(), sha.to_string()))
+        .collect()
+}
+
+/// A file's content at a revision, or `None` when it does not exist there.
+pub async fn file_at(dir: &Path, revision: &str, path: &str) -> Option<Vec<u8>> {
+    if revision.starts_with('-') || path.contains("..") {
+        return None;
+    }
+    let out = git(dir, &["show", &format!("{revision}:{path}")])
+        .await
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}

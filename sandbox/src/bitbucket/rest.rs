@@ -893,10 +893,266 @@ async fn ssh_settings(AxumState(shared): AxumState<Shared_>) -> Response {
     )
 }
 
+async fn list_users(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Response {
+    let state = shared.state.lock().await;
+    let user = match required_caller(&state, &headers) {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    // The filter matches user name, display name or e-mail, as a substring.
+    let filter = params.get("filter").map(|f| f.to_lowercase());
+    let items = state
+        .users
+        .iter()
+        .filter(|u| {
+            filter.as_ref().is_none_or(|f| {
+                [&u.name, &u.display_name, &u.email]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(f))
+            })
+        })
+        .map(|u| user_json(&shared, u))
+        .collect();
+    json_response(StatusCode::OK, page(items, &params), Some(&user))
+}
+
+async fn update_repo(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let repo = &mut state.repos[i];
+    if let Some(description) = request.get("description").and_then(Value::as_str) {
+        repo.description = Some(description.to_string());
+    }
+    if let Some(public) = request.get("public").and_then(Value::as_bool) {
+        repo.public = public;
+    }
+    if let Some(forkable) = request.get("forkable").and_then(Value::as_bool) {
+        repo.forkable = forkable;
+    }
+    persist(&state);
+    // The REST documentation gives 201 for an update.
+    json_response(
+        StatusCode::CREATED,
+        repo_json(&shared, &state, &state.repos[i]),
+        Some(&user),
+    )
+}
+
+async fn list_branches(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Read) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let repo = &state.repos[i];
+    let filter = params.get("filterText");
+    let items = super::git::branches(&state.git_dir(repo))
+        .await
+        .into_iter()
+        .filter(|(name, _)| filter.is_none_or(|f| name.contains(f.as_str())))
+        .map(|(name, sha)| {
+            json!({
+                "id": format!("refs/heads/{name}"),
+                "displayId": name,
+                "type": "BRANCH",
+                "latestCommit": sha,
+                "latestChangeset": sha,
+                "isDefault": name == repo.default_branch,
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, page(items, &params), Some(&user))
+}
+
+/// The revision `at` names (a branch, `refs/heads/…` or a commit), the default branch if none.
+fn revision(params: &HashMap<String, String>, default_branch: &str) -> String {
+    params
+        .get("at")
+        .map(|at| at.strip_prefix("refs/heads/").unwrap_or(at).to_string())
+        .unwrap_or_else(|| default_branch.to_string())
+}
+
+async fn raw_file(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug, path)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    let state = shared.state.lock().await;
+    let (_, i) = match repo_for(&state, &headers, &key, &slug, Level::Read) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let repo = &state.repos[i];
+    let at = revision(&params, &repo.default_branch);
+    match super::git::file_at(&state.git_dir(repo), &at, &path).await {
+        Some(content) => (
+            [(header::CONTENT_TYPE, "text/plain;charset=UTF-8")],
+            content,
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            &format!("The path \"{path}\" does not exist at revision \"{at}\""),
+            Some("com.atlassian.bitbucket.content.NoSuchPathException"),
+            None,
+        ),
+    }
+}
+
+async fn browse_file(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug, path)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Response {
+    let state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Read) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let repo = &state.repos[i];
+    let at = revision(&params, &repo.default_branch);
+    let Some(content) = super::git::file_at(&state.git_dir(repo), &at, &path).await else {
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("The path \"{path}\" does not exist at revision \"{at}\""),
+            Some("com.atlassian.bitbucket.content.NoSuchPathException"),
+            None,
+        );
+    };
+    let text = String::from_utf8_lossy(&content);
+    let lines: Vec<Value> = text.lines().map(|line| json!({ "text": line })).collect();
+    let mut body = page(lines, &params);
+    // A file's browse answer: `lines` instead of `values`, no `limit`, and (a known Bitbucket
+    // bug, BSERV-12725) no `nextPageStart` even when more lines follow.
+    if let Some(map) = body.as_object_mut() {
+        map.remove("limit");
+        map.remove("nextPageStart");
+        if let Some(values) = map.remove("values") {
+            map.insert("lines".to_string(), values);
+        }
+    }
+    json_response(StatusCode::OK, body, Some(&user))
+}
+
+fn user_entries(
+    state: &State,
+    shared: &Shared,
+    levels: &std::collections::BTreeMap<String, Level>,
+    filter: Option<&String>,
+) -> Vec<Value> {
+    levels
+        .iter()
+        .filter(|(name, _)| filter.is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase())))
+        .filter_map(|(name, level)| {
+            let user = state.user(name)?;
+            Some(json!({ "user": user_json(shared, user), "permission": level.repo_name() }))
+        })
+        .collect()
+}
+
+async fn repo_user_permissions(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let state = shared.state.lock().await;
+    match repo_for(&state, &headers, &key, &slug, Level::Admin) {
+        Ok((user, i)) => {
+            let items = user_entries(&state, &shared, &state.repos[i].users, params.get("filter"));
+            json_response(StatusCode::OK, page(items, &params), Some(&user))
+        }
+        Err(response) => response,
+    }
+}
+
+async fn grant_repo_user(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(level) = params
+        .get("permission")
+        .filter(|p| p.starts_with("REPO_"))
+        .and_then(|p| Level::parse(p))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The permission must be REPO_READ, REPO_WRITE or REPO_ADMIN.",
+            None,
+            Some("permission"),
+        );
+    };
+    let Some(name) = params
+        .get("name")
+        .and_then(|n| state.user(n))
+        .map(|u| u.name.clone())
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "The specified user does not exist.",
+            Some("com.atlassian.bitbucket.user.NoSuchUserException"),
+            None,
+        );
+    };
+    state.repos[i].users.insert(name, level);
+    persist(&state);
+    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
+    *response.body_mut() = axum::body::Body::empty();
+    response
+}
+
+async fn revoke_repo_user(
+    AxumState(shared): AxumState<Shared_>,
+    headers: HeaderMap,
+    Path((key, slug)): Path<(String, String)>,
+    Query(params): Params,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(name) = params.get("name") {
+        state.repos[i].users.remove(name);
+    }
+    persist(&state);
+    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
+    *response.body_mut() = axum::body::Body::empty();
+    response
+}
+
 /// The REST API under one version prefix (`1.0` or `latest`).
 fn api() -> Router<Shared_> {
     Router::new()
         .route("/application-properties", get(application_properties))
+        .route("/users", get(list_users))
         .route("/users/{slug}", get(get_user))
         .route("/projects", get(list_projects))
         .route("/projects/{key}", get(get_project))
@@ -907,7 +1163,19 @@ fn api() -> Router<Shared_> {
         .route("/projects/{key}/repos", get(list_repos).post(create_repo))
         .route(
             "/projects/{key}/repos/{slug}",
-            get(get_repo).delete(delete_repo),
+            get(get_repo).put(update_repo).delete(delete_repo),
+        )
+        .route("/projects/{key}/repos/{slug}/branches", get(list_branches))
+        .route("/projects/{key}/repos/{slug}/raw/{*path}", get(raw_file))
+        .route(
+            "/projects/{key}/repos/{slug}/browse/{*path}",
+            get(browse_file),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/permissions/users",
+            get(repo_user_permissions)
+                .put(grant_repo_user)
+                .delete(revoke_repo_user),
         )
         .route(
             "/projects/{key}/repos/{slug}/branches/default",
