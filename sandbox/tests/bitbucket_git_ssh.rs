@@ -72,11 +72,18 @@ async fn access_keys_gate_git_over_ssh() {
     let root = std::env::temp_dir().join(format!("fluxstrap-bb-ssh-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
+    // alice (project admin through her group) logs in with her own key.
+    let keys_dir = root.join("keys");
+    std::fs::create_dir_all(&keys_dir).unwrap();
+    let alice_key = keygen(&keys_dir, "alice", "ed25519");
+    let mut seed = Seed::default();
+    let alice = seed.users.iter_mut().find(|u| u.name == "alice").unwrap();
+    alice.ssh_keys = vec![std::fs::read_to_string(alice_key.with_extension("pub")).unwrap()];
     let bitbucket = BitbucketEmulator::start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         context_path: String::new(),
         git_root: root.join("repos"),
-        seed: Seed::default(),
+        seed,
         ssh_port: 7999,
         transport: Transport::Http,
         ssh: Ssh::Enabled {
@@ -109,7 +116,6 @@ async fn access_keys_gate_git_over_ssh() {
         git(&seed, &["-c", &format!("http.extraHeader=Authorization: Bearer {ADMIN}"), "push", "-q", &format!("{base}/scm/plat/fleet.git"), "main"]);
 
         let keys_dir = work.join("keys");
-        std::fs::create_dir_all(&keys_dir).unwrap();
         let reader = keygen(&keys_dir, "reader", "ed25519");
         let writer = keygen(&keys_dir, "writer", "ecdsa");
         let stranger = keygen(&keys_dir, "stranger", "ed25519");
@@ -152,6 +158,14 @@ async fn access_keys_gate_git_over_ssh() {
         let spoofed = git_ssh(&work, &reader, &other_known_hosts, &["clone", "-q", &ssh_link, "spoofed"]);
         assert!(!spoofed.status.success());
         assert!(stderr(&spoofed).contains("Host key verification failed"), "{}", stderr(&spoofed));
+
+        // A user's own key works with the user's permissions (alice administers the project).
+        let by_alice = work.join("by-alice");
+        ok(git_ssh(&work, &keys_dir.join("alice"), &known_hosts, &["clone", "-q", &ssh_link, "by-alice"]));
+        std::fs::write(by_alice.join("y"), "y").unwrap();
+        git(&by_alice, &["add", "y"]);
+        git(&by_alice, &["-c", "user.name=Al", "-c", "user.email=al@x", "commit", "-q", "-m", "y"]);
+        ok(git_ssh(&by_alice, &keys_dir.join("alice"), &known_hosts, &["push", "-q", "origin", "HEAD:main"]));
 
         // Deleting the access key revokes it immediately.
         rest("DELETE", &format!("{access_keys}/{reader_id}"), None);

@@ -84,6 +84,67 @@ fn up_prints_its_settings_and_serves_https_with_its_ca() {
         "{}",
         String::from_utf8_lossy(&ip.stderr)
     );
+    // git over HTTPS, trusting the CA: a personal repository of the admin, pushed and cloned.
+    let work = state.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let user = &settings["BITBUCKET_USER"];
+    let created = Command::new("curl")
+        .args(["-s", "-f", "--cacert", &settings["BITBUCKET_CA_FILE"], "-H"])
+        .arg(format!(
+            "Authorization: Bearer {}",
+            settings["BITBUCKET_TOKEN"]
+        ))
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            r#"{"name":"mine","defaultBranch":"main"}"#,
+        ])
+        .arg(format!("{url}/rest/api/1.0/projects/~{user}/repos"))
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stdout)
+    );
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&work)
+            .args(args)
+            .env("GIT_SSL_CAINFO", &settings["BITBUCKET_CA_FILE"])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let authed = url.replace(
+        "https://",
+        &format!("https://{user}:{}@", settings["BITBUCKET_TOKEN"]),
+    );
+    let remote = format!("{authed}/scm/~{user}/mine.git");
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::write(work.join("f"), "f\n").unwrap();
+    git(&["add", "f"]);
+    git(&[
+        "-c",
+        "user.name=A",
+        "-c",
+        "user.email=a@x",
+        "commit",
+        "-q",
+        "-m",
+        "f",
+    ]);
+    git(&["push", "-q", &remote, "main"]);
+    git(&["clone", "-q", &remote, "copy"]);
+    assert_eq!(std::fs::read_to_string(work.join("copy/f")).unwrap(), "f\n");
+
     // Without it, the certificate is rejected (exit 60: peer certificate cannot be authenticated).
     let untrusted = Command::new("curl")
         .args(["-s", "--capath", "/nonexistent", "--cacert", "/dev/null"])

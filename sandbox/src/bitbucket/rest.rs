@@ -19,6 +19,8 @@ use super::Shared;
 use super::state::{AccessKey, Level, Project, Repo, State, User, user_slug};
 
 type Shared_ = Arc<Shared>;
+
+static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 type Params = Query<HashMap<String, String>>;
 
 fn error(
@@ -43,6 +45,11 @@ fn json_response(status: StatusCode, body: Value, user: Option<&User>) -> Respon
             headers.insert("X-AUSERNAME", name);
         }
         headers.insert("X-AUSERID", HeaderValue::from(user.id));
+    }
+    // Bitbucket tags every answer with a request id of this form.
+    let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(value) = HeaderValue::from_str(&format!("@SANDBOX{id:X}x1x0")) {
+        headers.insert("X-AREQUESTID", value);
     }
     response
 }

@@ -55,6 +55,7 @@ impl Server for SshServer {
         SshSession {
             shared: self.shared.clone(),
             key: None,
+            user: None,
             stdin: HashMap::new(),
         }
     }
@@ -64,6 +65,8 @@ pub(crate) struct SshSession {
     shared: Arc<Shared>,
     /// The authenticated key's `type base64`.
     key: Option<String>,
+    /// The user whose own key logged in, if it is one.
+    user: Option<String>,
     stdin: HashMap<ChannelId, ChildStdin>,
 }
 
@@ -114,11 +117,17 @@ impl russh::server::Handler for SshSession {
             return Ok(Auth::reject());
         };
         let state = self.shared.state.lock().await;
-        let known = state
+        let access_key = state
             .access_keys
             .iter()
             .any(|k| key_material(&k.text) == Some(material));
-        if !known {
+        // A user's own key acts with that user's permissions.
+        self.user = state
+            .users
+            .iter()
+            .find(|u| u.ssh_keys.iter().any(|k| key_material(k) == Some(material)))
+            .map(|u| u.name.clone());
+        if !access_key && self.user.is_none() {
             return Ok(Auth::reject());
         }
         self.key = Some(format!("{} {}", material.0, material.1));
@@ -171,13 +180,20 @@ impl russh::server::Handler for SshSession {
             let repo = &state.repos[index];
             // Checked live, for the key that logged in: a key deleted since no longer works.
             let ours = self.key.as_deref().and_then(key_material);
-            let allowed = state.access_keys.iter().any(|k| {
-                ours.is_some()
-                    && key_material(&k.text) == ours
-                    && k.project_key == repo.project_key
-                    && k.slug == repo.slug
-                    && k.level >= needed
-            });
+            let as_user = self
+                .user
+                .as_deref()
+                .and_then(|name| state.user(name))
+                .and_then(|user| state.repo_level(user, repo))
+                .is_some_and(|level| level >= needed);
+            let allowed = as_user
+                || state.access_keys.iter().any(|k| {
+                    ours.is_some()
+                        && key_material(&k.text) == ours
+                        && k.project_key == repo.project_key
+                        && k.slug == repo.slug
+                        && k.level >= needed
+                });
             if !allowed {
                 drop(state);
                 let what = if needed == Level::Write {

@@ -60,6 +60,9 @@ pub struct SeedUser {
     /// System administrators may do anything.
     #[serde(default)]
     pub sys_admin: bool,
+    /// The user's own SSH public keys (`type base64 [comment]`), for git over SSH.
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +95,7 @@ impl Default for Seed {
             email: format!("{name}@example.com"),
             token: format!("{name}-token-0123456789abcdef"),
             sys_admin,
+            ssh_keys: Vec::new(),
         };
         Seed {
             users: vec![
@@ -123,6 +127,7 @@ pub struct User {
     pub email: String,
     pub token: String,
     pub sys_admin: bool,
+    pub ssh_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +210,7 @@ impl State {
                 email: user.email.clone(),
                 token: user.token.clone(),
                 sys_admin: user.sys_admin,
+                ssh_keys: user.ssh_keys.clone(),
             });
         }
         for group in &seed.groups {
