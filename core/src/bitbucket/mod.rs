@@ -2,12 +2,17 @@
 //! and the decisions taken from the answers. The transports (gloo-net in the browser, reqwest
 //! on the server) only send what this module builds.
 
+mod client;
 mod decisions;
 mod host;
 mod model;
 mod names;
 mod request;
 
+pub use client::{
+    Answer, EnsuredRepository, Owner, RepositoryOrigin, Transport, ensure_access_key,
+    ensure_default_branch, ensure_group, ensure_repository, identify, resolve_owner,
+};
 pub use decisions::{
     AccessKeyDecision, GroupDecision, GroupGrant, RepoPermission, access_key_text,
     decide_access_key, decide_group_grant, key_material,

@@ -1,0 +1,552 @@
+//! The Bitbucket steps of a bootstrap, over a [`Transport`] the edges provide (reqwest on the
+//! server, the browser's fetch in the page). Every step reads first and writes only what is
+//! missing, so a second run against an unchanged server sends no write at all.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+use super::decisions::{
+    AccessKeyDecision, GroupDecision, GroupGrant, RepoPermission, access_key_text,
+    decide_access_key, decide_group_grant,
+};
+use super::host::BitbucketHost;
+use super::model::{
+    AccessKey, ApplicationProperties, Branch, GroupPermission, Page, Project, Repository,
+};
+use super::names::{ProjectKey, RepoName, RepoSlug};
+use super::request::{RETRY_DELAYS_MS, Request, Visibility, api_error, read_answer};
+
+/// One HTTP answer as the transport got it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// The `X-AUSERNAME` header: who the token belongs to.
+    pub username: Option<String>,
+}
+
+/// Sends requests; implemented at the edges. The token lives in the transport and nowhere else.
+#[allow(async_fn_in_trait)] // single-threaded use, in the browser and per job on the server
+pub trait Transport {
+    /// Sends `request`; `Err` carries a message for a failure without an answer (refused,
+    /// timed out, TLS).
+    async fn send(
+        &self,
+        host: &BitbucketHost,
+        request: &Request,
+    ) -> std::result::Result<Answer, String>;
+
+    /// Waits before a retry.
+    async fn sleep(&self, milliseconds: u64);
+}
+
+/// Sends with retries: idempotent calls are repeated after a 5xx or no answer.
+async fn send<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    request: &Request,
+) -> Result<Answer> {
+    let mut delays = RETRY_DELAYS_MS.iter();
+    loop {
+        let outcome = transport.send(host, request).await;
+        let retry = match &outcome {
+            Ok(answer) => answer.status >= 500,
+            Err(_) => true,
+        };
+        match delays.next() {
+            Some(delay) if retry && request.method.is_idempotent() => transport.sleep(*delay).await,
+            _ => {
+                return outcome.map_err(|message| Error::Bitbucket {
+                    host: host.domain(),
+                    status: 0,
+                    message: format!(
+                        "{} {} got no answer: {message}",
+                        request.method.as_str(),
+                        request.path
+                    ),
+                });
+            }
+        }
+    }
+}
+
+/// Sends and reads the answer as `T`; 404 is `None`.
+async fn fetch<T: Transport, R: DeserializeOwned>(
+    transport: &T,
+    host: &BitbucketHost,
+    request: &Request,
+) -> Result<Option<R>> {
+    let answer = send(transport, host, request).await?;
+    read_answer(host, request, answer.status, &answer.body)
+}
+
+/// Every page of a list.
+async fn fetch_all<T: Transport, R: DeserializeOwned>(
+    transport: &T,
+    host: &BitbucketHost,
+    request_for: impl Fn(u32) -> Request,
+) -> Result<Vec<R>> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    loop {
+        let request = request_for(start);
+        let page: Page<R> = fetch(transport, host, &request)
+            .await?
+            .ok_or_else(|| api_error(host, &request, 404, b""))?;
+        let next = page.next_start();
+        items.extend(page.values);
+        match next {
+            Some(next) if next > start => start = next,
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// Expects a write to succeed (2xx); anything else is an error with Bitbucket's message.
+async fn write<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    request: &Request,
+) -> Result<Answer> {
+    let answer = send(transport, host, request).await?;
+    if (200..300).contains(&answer.status) {
+        Ok(answer)
+    } else {
+        Err(api_error(host, request, answer.status, &answer.body))
+    }
+}
+
+/// The server's version and who the token belongs to.
+pub async fn identify<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+) -> Result<(String, String)> {
+    let request = Request::application_properties();
+    let answer = send(transport, host, &request).await?;
+    let properties: ApplicationProperties =
+        read_answer(host, &request, answer.status, &answer.body)?.ok_or_else(|| {
+            api_error(
+                host,
+                &request,
+                404,
+                b"this does not look like Bitbucket Server",
+            )
+        })?;
+    let user = answer.username.ok_or_else(|| Error::Bitbucket {
+        host: host.domain(),
+        status: answer.status,
+        message: "the token was not accepted: Bitbucket did not say whose it is".to_string(),
+    })?;
+    Ok((properties.version, user))
+}
+
+/// How `--owner` names the repository's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A project by its key (`PLAT`).
+    ProjectKey(ProjectKey),
+    /// A project by its exact name, as flux's `--owner` means it.
+    ProjectName(String),
+    /// A user's personal repositories (`--personal`).
+    User(String),
+}
+
+/// The project key the repository lives under (`~user` for personal repositories).
+pub async fn resolve_owner<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    owner: &Owner,
+) -> Result<ProjectKey> {
+    match owner {
+        Owner::User(user) => ProjectKey::parse(&format!("~{user}")),
+        Owner::ProjectKey(key) => {
+            let request = Request::project(key);
+            let project: Project =
+                fetch(transport, host, &request)
+                    .await?
+                    .ok_or_else(|| Error::Bitbucket {
+                        host: host.domain(),
+                        status: 404,
+                        message: format!(
+                            "project {key} does not exist (or the token's user cannot see it)"
+                        ),
+                    })?;
+            ProjectKey::parse(&project.key)
+        }
+        Owner::ProjectName(name) => {
+            // The filter is a substring match: several projects may come back.
+            let projects: Vec<Project> = fetch_all(transport, host, |start| {
+                Request::projects_named(name, start)
+            })
+            .await?;
+            let project = projects.iter().find(|p| p.name == *name).ok_or_else(|| Error::Bitbucket {
+                host: host.domain(),
+                status: 404,
+                message: format!("no project is named exactly \"{name}\" (names are case-sensitive; a project key works too)"),
+            })?;
+            ProjectKey::parse(&project.key)
+        }
+    }
+}
+
+/// Whether the repository was there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepositoryOrigin {
+    Created,
+    Adopted,
+}
+
+/// The repository, found or created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsuredRepository {
+    pub repository: Repository,
+    pub origin: RepositoryOrigin,
+    /// The default branch, or `None` for an empty repository (no commit yet).
+    pub default_branch: Option<String>,
+}
+
+/// Finds the repository by the slug of `name`, or creates it; a 409 on create (created meanwhile
+/// by someone else) is adopted.
+pub async fn ensure_repository<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    name: &RepoName,
+    visibility: Visibility,
+) -> Result<EnsuredRepository> {
+    let slug = name.slug();
+    let get = Request::repository(key, &slug);
+    let (repository, origin) = match fetch::<_, Repository>(transport, host, &get).await? {
+        Some(repository) => (repository, RepositoryOrigin::Adopted),
+        None => {
+            let create = Request::create_repository(key, name, visibility);
+            let answer = send(transport, host, &create).await?;
+            match answer.status {
+                200 | 201 => {
+                    let repository: Repository =
+                        read_answer(host, &create, answer.status, &answer.body)?
+                            .ok_or_else(|| api_error(host, &create, answer.status, &answer.body))?;
+                    (repository, RepositoryOrigin::Created)
+                }
+                409 => {
+                    let repository = fetch::<_, Repository>(transport, host, &get)
+                        .await?
+                        .ok_or_else(|| api_error(host, &create, 409, &answer.body))?;
+                    (repository, RepositoryOrigin::Adopted)
+                }
+                status => return Err(api_error(host, &create, status, &answer.body)),
+            }
+        }
+    };
+    let slug = RepoSlug::parse(&repository.slug)?;
+    let branch_request = Request::default_branch(key, &slug);
+    let answer = send(transport, host, &branch_request).await?;
+    let default_branch = match answer.status {
+        200 => {
+            read_answer::<Branch>(host, &branch_request, 200, &answer.body)?.map(|b| b.display_id)
+        }
+        // Empty repository: 204 on Bitbucket 5.6+, 404 on older servers.
+        204 | 404 => None,
+        status => return Err(api_error(host, &branch_request, status, &answer.body)),
+    };
+    Ok(EnsuredRepository {
+        repository,
+        origin,
+        default_branch,
+    })
+}
+
+/// Makes `branch` the default branch unless it already is (after the first push to an empty
+/// repository, any branch name works).
+pub async fn ensure_default_branch<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    branch: &str,
+) -> Result<bool> {
+    let request = Request::default_branch(key, slug);
+    let current: Option<Branch> = fetch(transport, host, &request).await.unwrap_or(None);
+    if current.is_some_and(|b| b.display_id == branch) {
+        return Ok(false);
+    }
+    write(
+        transport,
+        host,
+        &Request::set_default_branch(key, slug, branch),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Grants the group its permission on the repository when it lacks it (or has less).
+pub async fn ensure_group<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    grant: &GroupGrant,
+) -> Result<GroupDecision> {
+    let on_repository: Vec<GroupPermission> = fetch_all(transport, host, |start| {
+        Request::repository_group_permissions(key, slug, &grant.group, start)
+    })
+    .await?;
+    // Project permissions need PROJECT_ADMIN to read; without it only the repository counts.
+    let on_project: Vec<GroupPermission> = if key.is_personal() {
+        Vec::new()
+    } else {
+        fetch_all(transport, host, |start| {
+            Request::project_group_permissions(key, &grant.group, start)
+        })
+        .await
+        .unwrap_or_default()
+    };
+    let decision = decide_group_grant(grant, &on_repository, &on_project);
+    if let GroupDecision::Grant(permission) = decision {
+        write(
+            transport,
+            host,
+            &Request::grant_group(key, slug, &grant.group, permission),
+        )
+        .await?;
+    }
+    Ok(decision)
+}
+
+/// Registers the deploy key (our public key) with `permission`, changes its permission, or
+/// leaves it; never touches other keys.
+pub async fn ensure_access_key<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    public_key: &str,
+    label: &str,
+    permission: RepoPermission,
+) -> Result<AccessKeyDecision> {
+    let existing: Vec<AccessKey> = fetch_all(transport, host, |start| {
+        Request::access_keys(key, slug, start)
+    })
+    .await?;
+    let decision = decide_access_key(&existing, public_key, permission);
+    match &decision {
+        AccessKeyDecision::UpToDate { .. } => {}
+        AccessKeyDecision::ChangePermission { id, to } => {
+            write(
+                transport,
+                host,
+                &Request::set_access_key_permission(key, slug, *id, *to),
+            )
+            .await?;
+        }
+        AccessKeyDecision::Add => {
+            let text = access_key_text(public_key, label).ok_or_else(|| {
+                Error::Key("the deploy key is not an OpenSSH public key".to_string())
+            })?;
+            write(
+                transport,
+                host,
+                &Request::add_access_key(key, slug, &text, label, permission),
+            )
+            .await?;
+        }
+    }
+    Ok(decision)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::bitbucket::Method;
+
+    /// Runs a future whose awaits are all ready (the scripted transport never waits).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut context = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
+        }
+    }
+
+    /// Answers from a script, in order, and records what was sent.
+    struct Scripted {
+        answers: RefCell<Vec<std::result::Result<Answer, String>>>,
+        sent: RefCell<Vec<(Method, String)>>,
+        slept: RefCell<Vec<u64>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<std::result::Result<(u16, &str), &str>>) -> Self {
+            Self {
+                answers: RefCell::new(
+                    answers
+                        .into_iter()
+                        .rev()
+                        .map(|a| {
+                            a.map(|(status, body)| Answer {
+                                status,
+                                body: body.as_bytes().to_vec(),
+                                username: Some("admin".into()),
+                            })
+                            .map_err(str::to_string)
+                        })
+                        .collect(),
+                ),
+                sent: RefCell::default(),
+                slept: RefCell::default(),
+            }
+        }
+    }
+
+    impl Transport for Scripted {
+        async fn send(
+            &self,
+            _host: &BitbucketHost,
+            request: &Request,
+        ) -> std::result::Result<Answer, String> {
+            self.sent
+                .borrow_mut()
+                .push((request.method, request.path.clone()));
+            self.answers
+                .borrow_mut()
+                .pop()
+                .expect("the script has an answer")
+        }
+        async fn sleep(&self, milliseconds: u64) {
+            self.slept.borrow_mut().push(milliseconds);
+        }
+    }
+
+    fn host() -> BitbucketHost {
+        BitbucketHost::parse("bitbucket.example.com").unwrap()
+    }
+
+    const PROJECT: &str = r#"{"key":"PLAT","id":1,"name":"Platform"}"#;
+    const REPO: &str = r#"{"slug":"fleet","id":2,"name":"fleet","project":{"key":"PLAT","id":1,"name":"Platform"}}"#;
+
+    #[test]
+    fn reads_are_retried_after_server_errors_writes_are_not() {
+        let t = Scripted::new(vec![
+            Err("connection refused"),
+            Ok((502, "")),
+            Ok((200, PROJECT)),
+        ]);
+        let key = block_on(resolve_owner(
+            &t,
+            &host(),
+            &Owner::ProjectKey(ProjectKey::parse("plat").unwrap()),
+        ))
+        .unwrap();
+        assert_eq!(key.as_str(), "PLAT");
+        assert_eq!(*t.slept.borrow(), RETRY_DELAYS_MS[..2]);
+
+        let t = Scripted::new(vec![
+            Ok((404, "")),
+            Ok((500, r#"{"errors":[{"message":"boom"}]}"#)),
+        ]);
+        let err = block_on(ensure_repository(
+            &t,
+            &host(),
+            &key,
+            &RepoName::parse("fleet").unwrap(),
+            Visibility::Private,
+        ))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("500") && err.to_string().contains("boom"),
+            "{err}"
+        );
+        assert_eq!(t.sent.borrow().len(), 2, "the POST is sent once");
+    }
+
+    #[test]
+    fn a_conflict_on_create_adopts_the_repository() {
+        let t = Scripted::new(vec![
+            Ok((404, "")),
+            Ok((409, "")),
+            Ok((200, REPO)),
+            Ok((204, "")),
+        ]);
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let ensured = block_on(ensure_repository(
+            &t,
+            &host(),
+            &key,
+            &RepoName::parse("fleet").unwrap(),
+            Visibility::Private,
+        ))
+        .unwrap();
+        assert_eq!(ensured.origin, RepositoryOrigin::Adopted);
+        assert_eq!(ensured.default_branch, None, "204: empty repository");
+    }
+
+    #[test]
+    fn project_names_must_match_exactly() {
+        let page = r#"{"size":2,"limit":100,"isLastPage":true,"start":0,"values":[
+            {"key":"COM","id":1,"name":"Community"},{"key":"UNI","id":2,"name":"unity"}]}"#;
+        let t = Scripted::new(vec![Ok((200, page))]);
+        let key = block_on(resolve_owner(
+            &t,
+            &host(),
+            &Owner::ProjectName("unity".into()),
+        ))
+        .unwrap();
+        assert_eq!(key.as_str(), "UNI");
+        let t = Scripted::new(vec![Ok((200, page))]);
+        let err = block_on(resolve_owner(
+            &t,
+            &host(),
+            &Owner::ProjectName("Unity".into()),
+        ))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no project is named exactly \"Unity\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_access_key_sends_no_write() {
+        let listed = r#"{"size":1,"limit":100,"isLastPage":true,"start":0,"values":[
+            {"key":{"id":7,"text":"ssh-ed25519 AAAA flux","label":"flux"},"permission":"REPO_READ"}]}"#;
+        let t = Scripted::new(vec![Ok((200, listed))]);
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let slug = RepoSlug::parse("fleet").unwrap();
+        let decision = block_on(ensure_access_key(
+            &t,
+            &host(),
+            &key,
+            &slug,
+            "ssh-ed25519 AAAA\n",
+            "flux",
+            RepoPermission::Read,
+        ))
+        .unwrap();
+        assert_eq!(decision, AccessKeyDecision::UpToDate { id: 7 });
+        assert!(t.sent.borrow().iter().all(|(m, _)| *m == Method::Get));
+    }
+
+    #[test]
+    fn a_rejected_token_names_the_host_and_bitbucket_message() {
+        let t = Scripted::new(vec![Ok((
+            401,
+            r#"{"errors":[{"context":null,"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}"#,
+        ))]);
+        let err = block_on(identify(&t, &host())).unwrap_err().to_string();
+        assert!(
+            err.contains("bitbucket.example.com")
+                && err.contains("401")
+                && err.contains("Authentication failed"),
+            "{err}"
+        );
+    }
+}
