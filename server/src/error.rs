@@ -73,4 +73,17 @@ pub enum Error {
         "`fluxstrap install` only exports the manifests for now: add --export (installing on a cluster is what `fluxstrap bootstrap` does)"
     )]
     InstallNeedsExport,
+
+    #[error("unable to read TLS CA file {path}: {source}")]
+    ReadCaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the CA file {path} is not usable: {reason}")]
+    InvalidCaFile { path: PathBuf, reason: String },
+
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(String),
 }

@@ -2,6 +2,7 @@
 //! browser cannot (git push, cluster apply, long-running jobs); the decisions live in
 //! `fluxstrap-core`.
 
+pub mod bitbucket_http;
 pub mod cli;
 pub mod cluster;
 pub mod error;

@@ -1,0 +1,159 @@
+//! The server's Bitbucket transport: reqwest over rustls, with an optional CA file and the
+//! proxy environment variables honoured. The token is held here for the job's duration only and
+//! never logged (the Debug output redacts it).
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use fluxstrap_core::bitbucket::{
+    Answer, BitbucketHost, COMMON_HEADERS, Method, Request, Transport,
+};
+
+use crate::error::{Error, Result};
+
+/// A secret that prints as `***`.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    token: Token,
+}
+
+impl HttpTransport {
+    /// A transport authenticating with `token` (as Bearer), trusting `ca_file` in addition to
+    /// the system's roots.
+    pub fn new(token: Token, ca_file: Option<&Path>) -> Result<Self> {
+        // Several rustls providers are compiled into the workspace; choose one explicitly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("fluxstrap/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|source| Error::ReadCaFile {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let certificates =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::InvalidCaFile {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+            if certificates.is_empty() {
+                return Err(Error::InvalidCaFile {
+                    path: path.to_path_buf(),
+                    reason: "it holds no PEM certificate".to_string(),
+                });
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::HttpClient(e.to_string()))?;
+        Ok(Self { client, token })
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn send(
+        &self,
+        host: &BitbucketHost,
+        request: &Request,
+    ) -> std::result::Result<Answer, String> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(method, request.url(host))
+            .bearer_auth(&self.token.0);
+        for (name, value) in COMMON_HEADERS {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        // reqwest's errors name the URL, never the Authorization header.
+        let response = builder.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let username = response
+            .headers()
+            .get("x-ausername")
+            .and_then(|v| v.to_str().ok())
+            .map(percent_decode);
+        let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        Ok(Answer {
+            status,
+            body,
+            username,
+        })
+    }
+
+    async fn sleep(&self, milliseconds: u64) {
+        tokio::time::sleep(Duration::from_millis(milliseconds)).await;
+    }
+}
+
+/// `X-AUSERNAME` is percent-encoded when the name has characters like `@`.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = value
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_print() {
+        let transport = HttpTransport::new(Token::new("s3cret-token"), None).unwrap();
+        assert!(!format!("{transport:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn user_names_are_percent_decoded() {
+        assert_eq!(
+            percent_decode("XXX.XXX%40example.com"),
+            "XXX.XXX@example.com"
+        );
+        assert_eq!(percent_decode("admin"), "admin");
+        assert_eq!(percent_decode("bad%zz"), "bad%zz");
+    }
+}
