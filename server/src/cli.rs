@@ -123,6 +123,13 @@ pub struct ServeArgs {
     /// The Flux version of those manifests.
     #[arg(long, default_value = crate::install::DEFAULT_FLUX_VERSION)]
     pub flux_version: String,
+    /// The Bitbucket Server the page talks to (through /api/bitbucket), e.g.
+    /// https://bitbucket.example.com/bitbucket.
+    #[arg(long, env = "FLUXSTRAP_BITBUCKET_URL")]
+    pub bitbucket_url: Option<String>,
+    /// A PEM CA bundle to trust for that server.
+    #[arg(long, env = "FLUXSTRAP_BITBUCKET_CA_FILE")]
+    pub bitbucket_ca_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -151,10 +158,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => {
             init_logging();
             let release = args.release()?;
+            let bitbucket = match &args.bitbucket_url {
+                Some(url) => {
+                    // Validated like every other host form fluxstrap takes.
+                    let host = fluxstrap_core::bitbucket::BitbucketHost::parse(url)?;
+                    Some(crate::relay::BitbucketRelay::new(
+                        &host.base_url(),
+                        args.bitbucket_ca_file.as_deref(),
+                    )?)
+                }
+                None => None,
+            };
             serve::run(serve::Config {
                 listen: args.listen,
                 web_dir: args.web_dir,
                 release,
+                bitbucket,
             })
             .await
         }

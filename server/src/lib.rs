@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod install;
+pub mod relay;
 pub mod serve;
 
 pub use error::{Error, Result};

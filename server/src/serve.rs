@@ -21,6 +21,8 @@ pub struct Config {
     pub web_dir: PathBuf,
     /// The Flux release the page generates from, if one is available.
     pub release: Option<Release>,
+    /// The Bitbucket Server the page may reach through `/api/bitbucket`.
+    pub bitbucket: Option<crate::relay::BitbucketRelay>,
 }
 
 /// A Flux release's manifest files, served to the page so it can generate in the browser.
@@ -112,10 +114,26 @@ async fn health() -> Json<Health> {
 
 /// The whole HTTP surface, without a socket, so tests can call it directly.
 pub fn app(web_dir: PathBuf, release: Option<Release>) -> Router {
+    app_with(web_dir, release, None)
+}
+
+/// [`app`], with the Bitbucket relay.
+pub fn app_with(
+    web_dir: PathBuf,
+    release: Option<Release>,
+    bitbucket: Option<crate::relay::BitbucketRelay>,
+) -> Router {
     // Unknown paths fall back to index.html so client-side routes survive a reload.
     let index = web_dir.join("index.html");
     let static_files = ServeDir::new(&web_dir).fallback(ServeFile::new(index));
+    let relay = Router::new()
+        .route(
+            "/api/bitbucket/{*path}",
+            axum::routing::any(crate::relay::relay),
+        )
+        .with_state(Arc::new(bitbucket));
     Router::new()
+        .merge(relay)
         .route("/api/health", get(health))
         .route("/api/flux/release", get(release_index))
         .route("/api/flux/release/{file}", get(release_file))
@@ -146,10 +164,13 @@ pub async fn run(config: Config) -> Result<()> {
             "no Flux release manifests: the page cannot preview gotk-components.yaml (pass --manifests)"
         ),
     }
-    axum::serve(listener, app(config.web_dir, config.release))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(Error::Serve)?;
+    axum::serve(
+        listener,
+        app_with(config.web_dir, config.release, config.bitbucket),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(Error::Serve)?;
     tracing::info!("fluxstrap stopped");
     Ok(())
 }
@@ -239,6 +260,29 @@ mod tests {
         let body = response.into_body().collect().await.unwrap().to_bytes();
         let error: ApiError = serde_json::from_slice(&body).unwrap();
         assert!(error.error.contains("--manifests"), "{}", error.error);
+    }
+
+    #[tokio::test]
+    async fn the_bitbucket_relay_is_no_open_proxy() {
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        let unconfigured = app(PathBuf::from("/nonexistent"), None);
+        let response = unconfigured
+            .oneshot(get("/api/bitbucket/rest/api/1.0/projects"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+        // Configured for one (unreachable) host: only REST paths, only to that host.
+        let relay = crate::relay::BitbucketRelay::new("https://bitbucket.invalid", None).unwrap();
+        let configured = app_with(PathBuf::from("/nonexistent"), None, Some(relay));
+        for uri in [
+            "/api/bitbucket/scm/plat/fleet.git/info/refs",
+            "/api/bitbucket/rest/../admin",
+            "/api/bitbucket/http://evil.example/rest/x",
+        ] {
+            let response = configured.clone().oneshot(get(uri)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{uri}");
+        }
     }
 
     #[tokio::test]

@@ -136,11 +136,17 @@ pub fn golden_sha256(case: &str) -> String {
 /// Starts `fluxstrap serve` on a free port, serving the v2.9.4 release for in-browser
 /// generation, and returns it with its base URL (read from the line it prints once it listens).
 pub fn start_fluxstrap_serve(web_dir: &Path) -> (Process, String) {
+    start_fluxstrap_serve_with(web_dir, &[])
+}
+
+/// [`start_fluxstrap_serve`] with more arguments (e.g. `--bitbucket-url`).
+pub fn start_fluxstrap_serve_with(web_dir: &Path, extra: &[&str]) -> (Process, String) {
     let mut child = Command::new(workspace_binary("fluxstrap"))
         .args(["serve", "--listen", "127.0.0.1:0", "--web-dir"])
         .arg(web_dir)
         .arg("--manifests")
         .arg(shared_flux().join("releases/v2.9.4/manifests"))
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -164,6 +170,42 @@ pub fn start_fluxstrap_serve(web_dir: &Path) -> (Process, String) {
             child,
         },
         url,
+    )
+}
+
+/// `fluxstrap-sandbox up` with a fresh state directory, and the settings it printed.
+pub fn start_sandbox() -> (Process, std::collections::HashMap<String, String>) {
+    let state = std::env::temp_dir().join(format!("fluxstrap-e2e-sandbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let mut child = Command::new(workspace_binary("fluxstrap-sandbox"))
+        .args(["up", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting fluxstrap-sandbox up");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut settings = std::collections::HashMap::new();
+    loop {
+        let line = lines
+            .next()
+            .expect("fluxstrap-sandbox exited before READY")
+            .expect("reading the sandbox's stdout");
+        if line == "READY" {
+            break;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            settings.insert(key.to_string(), value.to_string());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (
+        Process {
+            name: "fluxstrap-sandbox".into(),
+            child,
+        },
+        settings,
     )
 }
 

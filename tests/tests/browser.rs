@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use fluxstrap_tests::{
     artifacts_dir, golden_sha256, headless_chromium, start_chromedriver, start_fluxstrap_serve,
-    web_dir,
+    start_fluxstrap_serve_with, start_sandbox, web_dir,
 };
 
 async fn text(client: &Client, css: &str) -> String {
@@ -173,4 +173,69 @@ async fn form_validates_with_core_and_previews_in_wasm() {
         status.success(),
         "fluxstrap serve should exit cleanly on SIGTERM, got {status}"
     );
+}
+
+/// The page talks to Bitbucket (the sandbox emulator, over HTTPS with its CA) through the
+/// server's relay, with core's client compiled to wasm and the browser's fetch.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_connects_to_bitbucket_through_the_relay() {
+    let (_sandbox, settings) = start_sandbox();
+    let (_server, url) = start_fluxstrap_serve_with(
+        &web_dir(),
+        &[
+            "--bitbucket-url",
+            &settings["BITBUCKET_URL"],
+            "--bitbucket-ca-file",
+            &settings["BITBUCKET_CA_FILE"],
+        ],
+    );
+    let (_driver, driver_port) = start_chromedriver();
+    let client = headless_chromium(driver_port).await;
+    client.goto(&url).await.expect("navigating to the app");
+
+    replace_input(&client, "token", "not-a-token").await;
+    client
+        .find(Locator::Id("connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let refused = loop {
+        let status = text(&client, "#bitbucket-status").await;
+        if status.contains("401") || Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        refused.contains("answered 401") && refused.contains("Authentication failed"),
+        "{refused}"
+    );
+
+    let started = Instant::now();
+    replace_input(&client, "token", &settings["BITBUCKET_TOKEN"]).await;
+    client
+        .find(Locator::Id("connect"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(
+        &client,
+        "#bitbucket-status",
+        &format!(
+            "Connected to Bitbucket 8.19.1 as {}",
+            settings["BITBUCKET_USER"]
+        ),
+    )
+    .await;
+    println!(
+        "browser: connected to Bitbucket through the relay in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    save_screenshot(&client, "browser-bitbucket.png").await;
+    client.close().await.expect("closing the browser session");
 }

@@ -2,6 +2,7 @@
 //! user types, and the files are generated in the browser by the same code the server and the
 //! CLI run, from the Flux release the server offers.
 
+mod bitbucket;
 mod release;
 
 use fluxstrap_core::options::{
@@ -155,6 +156,17 @@ pub fn App() -> impl IntoView {
         ))
     };
 
+    // The token stays in this signal: never stored, never sent anywhere but the relay.
+    let token = RwSignal::new(String::new());
+    let connection = RwSignal::new(None::<Result<String, String>>);
+    let connect = move |_| {
+        let token = token.get_untracked();
+        connection.set(Some(Ok("Connecting…".to_string())));
+        leptos::task::spawn_local(async move {
+            connection.set(Some(bitbucket::connect(token).await));
+        });
+    };
+
     view! {
         <header>
             <h1>"fluxstrap"</h1>
@@ -162,6 +174,21 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <form id="options" on:submit=|ev| ev.prevent_default()>
+                <h2>"Bitbucket Server"</h2>
+                <div class="field">
+                    <label for="token">"HTTP access token"</label>
+                    <input id="token" type="password" autocomplete="off"
+                        prop:value=move || token.get()
+                        on:input=move |ev| token.set(event_target_value(&ev))/>
+                    <p class="hint">"Used for this page's requests only; never stored."</p>
+                    <button type="button" id="connect" on:click=connect>"Connect"</button>
+                    <p id="bitbucket-status" class:error=move || matches!(connection.get(), Some(Err(_)))>
+                        {move || match connection.get() {
+                            Some(Ok(text)) | Some(Err(text)) => text,
+                            None => String::new(),
+                        }}
+                    </p>
+                </div>
                 <h2>"Flux options"</h2>
                 <Field name="namespace" label="Namespace" hint="Kubernetes namespace of the Flux controllers (a DNS label)."
                     value=namespace error=error_of(parsed_namespace)/>
