@@ -294,6 +294,14 @@ async fn projects_repositories_and_their_rules() {
         ]);
         let branch = curl("GET", &default_branch, Some(ADMIN), None);
         assert_eq!(branch.status, 200);
+        // The newer endpoint answers the same.
+        let newer = curl(
+            "GET",
+            &format!("{api}/projects/PLAT/repos/fleet-infra/default-branch"),
+            Some(ADMIN),
+            None,
+        );
+        assert_eq!(newer.body["id"], "refs/heads/develop");
         assert_eq!(branch.body["id"], "refs/heads/develop");
         assert_eq!(branch.body["displayId"], "develop");
 

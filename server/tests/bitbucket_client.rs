@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use fluxstrap_core::bitbucket::{
     AccessKeyDecision, BitbucketHost, GroupDecision, GroupGrant, Owner, ProjectKey,
     RETRY_DELAYS_MS, RepoName, RepoPermission, RepoSlug, RepositoryOrigin, Visibility,
-    ensure_access_key, ensure_default_branch, ensure_group, ensure_repository, identify,
-    resolve_owner,
+    ensure_access_key, ensure_default_branch, ensure_description, ensure_group, ensure_repository,
+    identify, resolve_owner,
 };
 use fluxstrap_sandbox::bitbucket::{
     BitbucketEmulator, Config, Fault, FaultAction, Level, Seed, SeedGroup, Ssh, Transport as Tls,
@@ -122,6 +122,19 @@ async fn repositories_are_created_then_adopted_without_writes() {
     assert_eq!(first.origin, RepositoryOrigin::Created);
     assert_eq!(first.repository.slug, "fleet-infra");
     assert_eq!(first.default_branch, None, "a new repository is empty");
+
+    // The description is reconciled, once.
+    let slug = RepoSlug::parse(&first.repository.slug).unwrap();
+    assert!(
+        ensure_description(&s.transport, &s.host, &key, &slug, "Flux fleet")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ensure_description(&s.transport, &s.host, &key, &slug, "Flux fleet")
+            .await
+            .unwrap()
+    );
 
     let before = s.bitbucket.request_log().await.len();
     let again = ensure_repository(&s.transport, &s.host, &key, &name, Visibility::Private)

@@ -280,6 +280,30 @@ pub async fn ensure_default_branch<T: Transport>(
     Ok(true)
 }
 
+/// Sets the repository's description unless it already reads `description` (`--reconcile`).
+pub async fn ensure_description<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    description: &str,
+) -> Result<bool> {
+    let request = Request::repository(key, slug);
+    let repository: Repository = fetch(transport, host, &request)
+        .await?
+        .ok_or_else(|| api_error(host, &request, 404, b""))?;
+    if repository.description.as_deref().unwrap_or_default() == description {
+        return Ok(false);
+    }
+    write(
+        transport,
+        host,
+        &Request::update_description(key, slug, description),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Grants the group its permission on the repository when it lacks it (or has less).
 pub async fn ensure_group<T: Transport>(
     transport: &T,

@@ -158,6 +158,12 @@ impl Request {
         }))
     }
 
+    /// Changes the repository's description (`PUT` of the repository with the new value).
+    pub fn update_description(key: &ProjectKey, slug: &RepoSlug, description: &str) -> Self {
+        Self::new(Method::Put, Self::repo_path(key, slug))
+            .body(json!({ "description": description }))
+    }
+
     pub fn default_branch(key: &ProjectKey, slug: &RepoSlug) -> Self {
         Self::new(
             Method::Get,
