@@ -20,6 +20,11 @@ impl Token {
     pub fn new(token: impl Into<String>) -> Self {
         Self(token.into())
     }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Token {

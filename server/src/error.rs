@@ -86,4 +86,7 @@ pub enum Error {
 
     #[error("cannot set up the HTTP client: {0}")]
     HttpClient(String),
+
+    #[error("{0}")]
+    Git(String),
 }

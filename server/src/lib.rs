@@ -6,6 +6,7 @@ pub mod bitbucket_http;
 pub mod cli;
 pub mod cluster;
 pub mod error;
+pub mod git;
 pub mod install;
 pub mod relay;
 pub mod serve;

@@ -1,0 +1,398 @@
+//! Writing to git, which the browser cannot: clone the branch, write the generated files, commit
+//! only when something changed, push without force, and on a non-fast-forward rejection start
+//! again from a fresh clone (bounded). Uses the `git` program: it pushes over HTTPS and SSH with
+//! every key type and signs commits, which gitoxide cannot and libgit2 only partly can.
+//!
+//! Credentials never reach a command line or `.git/config`: HTTPS auth travels in environment
+//! variables (`GIT_CONFIG_*`), SSH keys in files of a per-job directory removed when the job ends.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use base64::Engine;
+use tokio::process::Command;
+
+use crate::error::{Error, Result};
+
+/// A token or private key: prints as `***`, handed only to the git process's environment or to a
+/// 0600 file of the job directory.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How git authenticates to the remote.
+#[derive(Debug, Clone)]
+pub enum GitAuth {
+    /// Basic `username:token`, trusting `ca_file` too.
+    Https {
+        username: String,
+        token: Secret,
+        ca_file: Option<PathBuf>,
+    },
+    /// A private key (PEM or OpenSSH) and the `known_hosts` lines to check the server against.
+    Ssh {
+        private_key: Secret,
+        known_hosts: String,
+    },
+}
+
+/// Whether an existing file is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Overwrite,
+    /// Written only when absent (flux keeps an existing `kustomization.yaml`).
+    CreateOnly,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    pub content: Vec<u8>,
+    pub mode: WriteMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitSpec {
+    pub message: String,
+    pub appendix: Option<String>,
+    pub author_name: String,
+    pub author_email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// The branch already holds these files: nothing was committed or pushed.
+    UpToDate {
+        head: String,
+    },
+    Pushed {
+        commit: String,
+        attempts: usize,
+    },
+}
+
+/// How many times a push rejected as non-fast-forward is retried from a fresh clone.
+pub const PUSH_ATTEMPTS: usize = 3;
+
+/// A per-job directory, removed with everything in it when dropped.
+pub struct JobDir(PathBuf);
+
+impl JobDir {
+    pub fn new(parent: &Path) -> Result<Self> {
+        let dir = parent.join(format!(
+            "fluxstrap-git-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Git(format!("cannot create {}: {e}", dir.display())))?;
+        restrict(&dir, 0o700);
+        Ok(Self(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for JobDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn restrict(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
+/// A git command with the job's authentication in its environment.
+struct Git<'a> {
+    auth: &'a GitAuth,
+    job: &'a Path,
+}
+
+impl Git<'_> {
+    fn command(&self, dir: Option<&Path>) -> Result<Command> {
+        let mut command = Command::new("git");
+        if let Some(dir) = dir {
+            command.arg("-C").arg(dir);
+        }
+        command
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.job)
+            .env_remove("GIT_SSH")
+            .env_remove("GIT_ASKPASS")
+            .kill_on_drop(true);
+        match self.auth {
+            GitAuth::Https {
+                username,
+                token,
+                ca_file,
+            } => {
+                let basic = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", token.expose()));
+                let config = [(
+                    "http.extraHeader".to_string(),
+                    format!("Authorization: Basic {basic}"),
+                )];
+                // The environment variable, which beats any git configuration (and an inherited
+                // GIT_SSL_CAINFO, which would otherwise replace the CA the user gave).
+                if let Some(ca) = ca_file {
+                    command.env("GIT_SSL_CAINFO", ca);
+                }
+                command.env("GIT_CONFIG_COUNT", config.len().to_string());
+                for (i, (key, value)) in config.iter().enumerate() {
+                    command.env(format!("GIT_CONFIG_KEY_{i}"), key);
+                    command.env(format!("GIT_CONFIG_VALUE_{i}"), value);
+                }
+            }
+            GitAuth::Ssh {
+                private_key,
+                known_hosts,
+            } => {
+                let key = self.job.join("identity");
+                let hosts = self.job.join("known_hosts");
+                let mut pem = private_key.expose().to_string();
+                if !pem.ends_with('\n') {
+                    pem.push('\n');
+                }
+                std::fs::write(&key, pem)
+                    .map_err(|e| Error::Git(format!("cannot write the SSH key: {e}")))?;
+                restrict(&key, 0o600);
+                std::fs::write(&hosts, format!("{}\n", known_hosts.trim()))
+                    .map_err(|e| Error::Git(format!("cannot write known_hosts: {e}")))?;
+                command.env(
+                    "GIT_SSH_COMMAND",
+                    format!(
+                        "ssh -i '{}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='{}'",
+                        key.display(),
+                        hosts.display()
+                    ),
+                );
+            }
+        }
+        Ok(command)
+    }
+
+    async fn run(&self, dir: Option<&Path>, args: &[&str]) -> Result<Output> {
+        self.command(dir)?
+            .args(args)
+            .output()
+            .await
+            .map_err(|e| Error::Git(format!("cannot run git: {e}")))
+    }
+
+    async fn ok(&self, dir: Option<&Path>, args: &[&str], what: &str) -> Result<Output> {
+        let output = self.run(dir, args).await?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(Error::Git(format!(
+                "{what}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )))
+        }
+    }
+}
+
+/// Clones `branch` (or starts it locally when the repository is empty).
+async fn clone(git: &Git<'_>, url: &str, branch: &str, dir: &Path) -> Result<()> {
+    let dir_text = dir.display().to_string();
+    let cloned = git
+        .run(
+            None,
+            &[
+                "clone",
+                "--quiet",
+                "--single-branch",
+                "--no-tags",
+                "--branch",
+                branch,
+                url,
+                &dir_text,
+            ],
+        )
+        .await?;
+    if cloned.status.success() {
+        return Ok(());
+    }
+    let heads = git
+        .ok(
+            None,
+            &["ls-remote", "--heads", url],
+            &format!("cannot read {url}"),
+        )
+        .await?;
+    if !heads.stdout.is_empty() {
+        return Err(Error::Git(format!(
+            "the branch \"{branch}\" does not exist in {url}: create it first or pick an existing branch ({})",
+            String::from_utf8_lossy(&cloned.stderr).trim()
+        )));
+    }
+    // An empty repository: the first push creates the branch.
+    let _ = std::fs::remove_dir_all(dir);
+    git.ok(
+        None,
+        &["init", "--quiet", "--initial-branch", branch, &dir_text],
+        "cannot start a local repository",
+    )
+    .await?;
+    git.ok(
+        Some(dir),
+        &["remote", "add", "origin", url],
+        "cannot add the remote",
+    )
+    .await?;
+    Ok(())
+}
+
+fn write_files(dir: &Path, writes: &[FileWrite]) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    for write in writes {
+        if write
+            .path
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+            || write.path.starts_with(".git/")
+        {
+            return Err(Error::Git(format!(
+                "refusing to write {:?} outside the repository",
+                write.path
+            )));
+        }
+        let path = dir.join(&write.path);
+        if write.mode == WriteMode::CreateOnly && path.exists() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Git(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&path, &write.content)
+            .map_err(|e| Error::Git(format!("cannot write {}: {e}", write.path)))?;
+        written.push(write.path.clone());
+    }
+    Ok(written)
+}
+
+/// Clone, write, commit if anything changed, push; a push rejected because the branch moved is
+/// retried from a fresh clone up to [`PUSH_ATTEMPTS`] times. `before_push` runs between the
+/// commit and the push (tests use it to move the branch meanwhile).
+pub async fn sync_files(
+    url: &str,
+    auth: &GitAuth,
+    branch: &str,
+    writes: &[FileWrite],
+    commit: &CommitSpec,
+    job_parent: &Path,
+    before_push: &mut (dyn FnMut(usize) + Send),
+) -> Result<SyncOutcome> {
+    let job = JobDir::new(job_parent)?;
+    let git = Git {
+        auth,
+        job: job.path(),
+    };
+    let mut last_rejection = String::new();
+    for attempt in 1..=PUSH_ATTEMPTS {
+        let dir = job.path().join(format!("clone-{attempt}"));
+        clone(&git, url, branch, &dir).await?;
+        let written = write_files(&dir, writes)?;
+        if !written.is_empty() {
+            let mut args = vec!["add", "--"];
+            args.extend(written.iter().map(String::as_str));
+            git.ok(Some(&dir), &args, "cannot stage the files").await?;
+        }
+        let staged = git
+            .run(Some(&dir), &["diff", "--cached", "--quiet"])
+            .await?;
+        if staged.status.success() {
+            let head = git.run(Some(&dir), &["rev-parse", "HEAD"]).await?;
+            return Ok(SyncOutcome::UpToDate {
+                head: String::from_utf8_lossy(&head.stdout).trim().to_string(),
+            });
+        }
+        let mut message = commit.message.clone();
+        if let Some(appendix) = commit.appendix.as_deref().filter(|a| !a.is_empty()) {
+            message.push_str("\n\n");
+            message.push_str(appendix);
+        }
+        let name = format!("user.name={}", commit.author_name);
+        let email = format!("user.email={}", commit.author_email);
+        git.ok(
+            Some(&dir),
+            &[
+                "-c",
+                &name,
+                "-c",
+                &email,
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "-m",
+                &message,
+            ],
+            "cannot commit",
+        )
+        .await?;
+        let head = git
+            .ok(Some(&dir), &["rev-parse", "HEAD"], "cannot read the commit")
+            .await?;
+        let commit_id = String::from_utf8_lossy(&head.stdout).trim().to_string();
+        before_push(attempt);
+        let refspec = format!("HEAD:refs/heads/{branch}");
+        let pushed = git
+            .run(
+                Some(&dir),
+                &["push", "--quiet", "--porcelain", "origin", &refspec],
+            )
+            .await?;
+        if pushed.status.success() {
+            return Ok(SyncOutcome::Pushed {
+                commit: commit_id,
+                attempts: attempt,
+            });
+        }
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&pushed.stdout),
+            String::from_utf8_lossy(&pushed.stderr)
+        );
+        let moved = report.contains("[rejected]")
+            || report.contains("non-fast-forward")
+            || report.contains("fetch first");
+        if !moved {
+            return Err(Error::Git(format!(
+                "failed to push to {url}: {}",
+                report.trim()
+            )));
+        }
+        last_rejection = report.trim().to_string();
+    }
+    Err(Error::Git(format!(
+        "the branch \"{branch}\" kept moving while pushing ({PUSH_ATTEMPTS} attempts): {last_rejection}"
+    )))
+}
