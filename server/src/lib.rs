@@ -10,5 +10,6 @@ pub mod git;
 pub mod install;
 pub mod relay;
 pub mod serve;
+pub mod ssh_scan;
 
 pub use error::{Error, Result};
