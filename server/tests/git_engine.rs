@@ -83,6 +83,7 @@ fn commit() -> CommitSpec {
         appendix: Some("Signed-off-by: ops".into()),
         author_name: "Flux".into(),
         author_email: "".into(),
+        signing: fluxstrap_server::git::Signing::None,
     }
 }
 

@@ -73,6 +73,152 @@ pub struct CommitSpec {
     pub appendix: Option<String>,
     pub author_name: String,
     pub author_email: String,
+    pub signing: Signing,
+}
+
+/// How the commit is signed; OpenPGP and SSH exclude each other, as flux's flags do.
+#[derive(Debug, Clone)]
+pub enum Signing {
+    None,
+    /// An armored key ring holding the secret key; `key_id` picks the key when it holds several.
+    OpenPgp {
+        key_ring: Secret,
+        passphrase: Option<Secret>,
+        key_id: Option<String>,
+    },
+    /// An OpenSSH private key, signed with `gpg.format=ssh`.
+    Ssh {
+        private_key: Secret,
+        passphrase: Option<Secret>,
+    },
+}
+
+/// `-c` options that make `git commit --gpg-sign` use the job's key. Keys, passphrases and the
+/// GnuPG home live in the job directory only (0600/0700), so they go when the job does; the
+/// passphrase reaches gpg/ssh-keygen through a file or an askpass script, never argv.
+fn signing_config(signing: &Signing, job: &Path) -> Result<Vec<String>> {
+    let write_secret = |name: &str, content: &str, mode: u32| -> Result<PathBuf> {
+        let path = job.join(name);
+        std::fs::write(&path, content)
+            .map_err(|e| Error::Git(format!("cannot write {name} into the job directory: {e}")))?;
+        restrict(&path, mode);
+        Ok(path)
+    };
+    let config = |pairs: Vec<(&str, String)>| {
+        pairs
+            .into_iter()
+            .flat_map(|(k, v)| ["-c".to_string(), format!("{k}={v}")])
+            .collect::<Vec<_>>()
+    };
+    match signing {
+        Signing::None => Ok(Vec::new()),
+        Signing::Ssh {
+            private_key,
+            passphrase,
+        } => {
+            let mut pem = private_key.expose().to_string();
+            if !pem.ends_with('\n') {
+                pem.push('\n');
+            }
+            let key = write_secret("signing-key", &pem, 0o600)?;
+            // ssh-keygen asks through SSH_ASKPASS when forced; the script prints a 0600 file.
+            let program = match passphrase {
+                None => "ssh-keygen".to_string(),
+                Some(passphrase) => {
+                    let secret = write_secret("signing-passphrase", passphrase.expose(), 0o600)?;
+                    let askpass = write_secret(
+                        "signing-askpass",
+                        &format!("#!/bin/sh\ncat '{}'\n", secret.display()),
+                        0o700,
+                    )?;
+                    let wrapper = write_secret(
+                        "signing-ssh-keygen",
+                        &format!(
+                            "#!/bin/sh\nSSH_ASKPASS='{}' SSH_ASKPASS_REQUIRE=force DISPLAY=none exec ssh-keygen \"$@\" </dev/null\n",
+                            askpass.display()
+                        ),
+                        0o700,
+                    )?;
+                    wrapper.display().to_string()
+                }
+            };
+            Ok(config(vec![
+                ("gpg.format", "ssh".into()),
+                ("gpg.ssh.program", program),
+                ("user.signingKey", key.display().to_string()),
+            ]))
+        }
+        Signing::OpenPgp {
+            key_ring,
+            passphrase,
+            key_id,
+        } => {
+            let home = job.join("gnupg");
+            std::fs::create_dir_all(&home)
+                .map_err(|e| Error::Git(format!("cannot create the GnuPG home: {e}")))?;
+            restrict(&home, 0o700);
+            let ring = write_secret("signing-keyring.asc", key_ring.expose(), 0o600)?;
+            let imported = std::process::Command::new("gpg")
+                .env("GNUPGHOME", &home)
+                .args(["--batch", "--quiet", "--import"])
+                .arg(&ring)
+                .output()
+                .map_err(|e| {
+                    Error::Git(format!("cannot run gpg (install the gnupg package): {e}"))
+                })?;
+            if !imported.status.success() {
+                return Err(Error::Git(format!(
+                    "unable to read the OpenPGP key ring (pass an armored secret key ring with --gpg-key-ring): {}",
+                    String::from_utf8_lossy(&imported.stderr).trim()
+                )));
+            }
+            let passphrase_arg = match passphrase {
+                Some(p) => {
+                    let file = write_secret("signing-passphrase", p.expose(), 0o600)?;
+                    format!(
+                        " --pinentry-mode loopback --passphrase-file '{}'",
+                        file.display()
+                    )
+                }
+                None => String::new(),
+            };
+            let wrapper = write_secret(
+                "signing-gpg",
+                &format!(
+                    "#!/bin/sh\nGNUPGHOME='{}' exec gpg --batch --no-tty{passphrase_arg} \"$@\"\n",
+                    home.display()
+                ),
+                0o700,
+            )?;
+            let mut pairs = vec![
+                ("gpg.format", "openpgp".to_string()),
+                ("gpg.program", wrapper.display().to_string()),
+            ];
+            // Like flux, no key id means the key ring's first key.
+            let id = match key_id {
+                Some(id) => id.clone(),
+                None => {
+                    let listed = std::process::Command::new("gpg")
+                        .env("GNUPGHOME", &home)
+                        .args(["--batch", "--with-colons", "--list-secret-keys"])
+                        .output()
+                        .map_err(|e| Error::Git(format!("cannot run gpg: {e}")))?;
+                    String::from_utf8_lossy(&listed.stdout)
+                        .lines()
+                        .find(|l| l.starts_with("fpr:"))
+                        .and_then(|l| l.split(':').nth(9))
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            Error::Git(
+                                "the OpenPGP key ring holds no secret key: export it with `gpg --export-secret-keys --armor`".into(),
+                            )
+                        })?
+                }
+            };
+            pairs.push(("user.signingKey", id));
+            Ok(config(pairs))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +262,14 @@ impl JobDir {
 
 impl Drop for JobDir {
     fn drop(&mut self) {
+        // OpenPGP signing started an agent on the job's GnuPG home: stop it before removing it.
+        let gnupg = self.0.join("gnupg");
+        if gnupg.exists() {
+            let _ = std::process::Command::new("gpgconf")
+                .env("GNUPGHOME", &gnupg)
+                .args(["--kill", "gpg-agent"])
+                .status();
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -340,24 +494,25 @@ pub async fn sync_files(
             message.push_str("\n\n");
             message.push_str(appendix);
         }
-        let name = format!("user.name={}", commit.author_name);
-        let email = format!("user.email={}", commit.author_email);
-        git.ok(
-            Some(&dir),
-            &[
-                "-c",
-                &name,
-                "-c",
-                &email,
-                "commit",
-                "--quiet",
-                "--no-verify",
-                "-m",
-                &message,
-            ],
-            "cannot commit",
-        )
-        .await?;
+        let mut args = vec![
+            format!("user.name={}", commit.author_name),
+            format!("user.email={}", commit.author_email),
+        ];
+        args = args
+            .into_iter()
+            .flat_map(|c| ["-c".to_string(), c])
+            .collect();
+        args.extend(signing_config(&commit.signing, job.path())?);
+        args.extend(
+            ["commit", "--quiet", "--no-verify", "-m", &message]
+                .iter()
+                .map(|a| a.to_string()),
+        );
+        if !matches!(commit.signing, Signing::None) {
+            args.push("--gpg-sign".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        git.ok(Some(&dir), &args, "cannot commit").await?;
         let head = git
             .ok(Some(&dir), &["rev-parse", "HEAD"], "cannot read the commit")
             .await?;
