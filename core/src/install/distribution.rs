@@ -135,28 +135,7 @@ impl Distribution {
 
     /// Reads a release's `manifests.tar.gz` (a flat archive of the nine files).
     pub fn from_tar_gz(bytes: &[u8]) -> Result<Self> {
-        let invalid = |e: std::io::Error| Error::Distribution {
-            file: "manifests.tar.gz".to_string(),
-            line: 0,
-            message: format!("not a readable tar.gz archive: {e}"),
-        };
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        let mut files = Vec::new();
-        for entry in archive.entries().map_err(invalid)? {
-            let mut entry = entry.map_err(invalid)?;
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
-            let name = entry
-                .path()
-                .map_err(invalid)?
-                .to_string_lossy()
-                .into_owned();
-            let mut content = Vec::new();
-            entry.read_to_end(&mut content).map_err(invalid)?;
-            files.push((name, content));
-        }
-        Self::from_files(files)
+        Self::from_files(unpack_tar_gz(bytes)?)
     }
 
     pub fn file(&self, name: &str) -> Result<&ManifestFile> {

@@ -61,6 +61,17 @@ fn persist(state: &State) {
     }
 }
 
+/// An answer without a body, with the identity headers.
+fn empty(status: StatusCode, user: &User) -> Response {
+    let mut response = json_response(status, json!({}), Some(user));
+    *response.body_mut() = axum::body::Body::empty();
+    response
+}
+
+fn no_content(user: &User) -> Response {
+    empty(StatusCode::NO_CONTENT, user)
+}
+
 fn unauthorized() -> Response {
     error(
         StatusCode::UNAUTHORIZED,
@@ -505,9 +516,7 @@ async fn delete_repo(
                 .access_keys
                 .retain(|k| !(k.project_key == repo.project_key && k.slug == repo.slug));
             persist(&state);
-            let mut response = json_response(StatusCode::ACCEPTED, json!({}), Some(&user));
-            *response.body_mut() = axum::body::Body::empty();
-            response
+            empty(StatusCode::ACCEPTED, &user)
         }
         Err(response) => response,
     }
@@ -538,11 +547,7 @@ async fn get_default_branch(
             Some(&user),
         ),
         // An empty repository: Bitbucket 5.6+ answers 204 with no body.
-        None => {
-            let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-            *response.body_mut() = axum::body::Body::empty();
-            response
-        }
+        None => no_content(&user),
     }
 }
 
@@ -581,9 +586,7 @@ async fn set_default_branch(
     }
     state.repos[i].default_branch = branch;
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 fn group_entries(
@@ -685,9 +688,7 @@ async fn grant_repo_group(
     }
     state.repos[i].groups.insert(name, level);
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 async fn revoke_repo_group(
@@ -705,9 +706,7 @@ async fn revoke_repo_group(
         state.repos[i].groups.remove(name);
     }
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 fn access_key_json(shared: &Shared, state: &State, key: &AccessKey) -> Value {
@@ -847,9 +846,7 @@ async fn delete_access_key(
         .access_keys
         .retain(|k| !(k.id == id && k.project_key == repo_key && k.slug == repo_slug));
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 async fn set_access_key_permission(
@@ -1130,9 +1127,7 @@ async fn grant_repo_user(
     };
     state.repos[i].users.insert(name, level);
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 async fn revoke_repo_user(
@@ -1150,9 +1145,7 @@ async fn revoke_repo_user(
         state.repos[i].users.remove(name);
     }
     persist(&state);
-    let mut response = json_response(StatusCode::NO_CONTENT, json!({}), Some(&user));
-    *response.body_mut() = axum::body::Body::empty();
-    response
+    no_content(&user)
 }
 
 /// The REST API under one version prefix (`1.0` or `latest`).
