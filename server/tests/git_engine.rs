@@ -79,6 +79,7 @@ fn flux_files(sync: &str) -> Vec<FileWrite> {
 
 fn commit() -> CommitSpec {
     CommitSpec {
+        subject: "component manifests".into(),
         message: "Add Flux v2.9.4 component manifests".into(),
         appendix: Some("Signed-off-by: ops".into()),
         author_name: "Flux".into(),
@@ -134,6 +135,7 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &commit(),
         &jobs,
         &mut |_| {},
+        &mut |_| {},
     )
     .await
     .unwrap();
@@ -157,6 +159,7 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &flux_files("v1"),
         &commit(),
         &jobs,
+        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -232,6 +235,7 @@ async fn https_push_noop_concurrency_and_cleanup() {
             moved = true;
         }
     };
+    let mut events = Vec::new();
     let raced = sync_files(
         &url,
         &auth,
@@ -240,10 +244,27 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &commit(),
         &jobs,
         &mut move_branch,
+        &mut |event| events.push(event.to_string()),
     )
     .await
     .unwrap();
     assert!(moved);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.as_str() == "◎ git conflict detected, retrying with a fresh clone")
+            .count(),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        events.first().map(String::as_str),
+        Some(format!("► cloning branch \"main\" from Git repository \"{url}\"").as_str())
+    );
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some(format!("► pushing component manifests to \"{url}\"").as_str())
+    );
     let SyncOutcome::Pushed { attempts: 2, .. } = raced else {
         panic!("{raced:?}")
     };
@@ -285,6 +306,7 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &flux_files("v1"),
         &commit(),
         &jobs,
+        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -354,6 +376,7 @@ async fn ssh_push_with_access_keys() {
         &commit(),
         &jobs,
         &mut |_| {},
+        &mut |_| {},
     )
     .await
     .unwrap_err();
@@ -370,6 +393,7 @@ async fn ssh_push_with_access_keys() {
         &flux_files("v1"),
         &commit(),
         &jobs,
+        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -390,6 +414,7 @@ async fn ssh_push_with_access_keys() {
         &flux_files("v1"),
         &commit(),
         &jobs,
+        &mut |_| {},
         &mut |_| {},
     )
     .await

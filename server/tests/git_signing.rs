@@ -69,6 +69,7 @@ async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::P
             mode: WriteMode::Overwrite,
         }],
         &CommitSpec {
+            subject: "sync manifests".into(),
             message: "Add Flux sync manifests".into(),
             appendix: None,
             author_name: "Flux".into(),
@@ -76,6 +77,7 @@ async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::P
             signing,
         },
         &jobs,
+        &mut |_| {},
         &mut |_| {},
     )
     .await

@@ -44,6 +44,11 @@ pub enum GitAuth {
         token: Secret,
         ca_file: Option<PathBuf>,
     },
+    /// `Authorization: Bearer <token>`: Bitbucket's project and repository HTTP access tokens.
+    HttpsBearer {
+        token: Secret,
+        ca_file: Option<PathBuf>,
+    },
     /// A private key (PEM or OpenSSH) and the `known_hosts` lines to check the server against.
     Ssh {
         private_key: Secret,
@@ -69,6 +74,8 @@ pub struct FileWrite {
 
 #[derive(Debug, Clone)]
 pub struct CommitSpec {
+    /// What the files are, for the progress lines: "component manifests", "sync manifests".
+    pub subject: String,
     pub message: String,
     pub appendix: Option<String>,
     pub author_name: String,
@@ -302,16 +309,21 @@ impl Git<'_> {
             .env_remove("GIT_ASKPASS")
             .kill_on_drop(true);
         match self.auth {
-            GitAuth::Https {
-                username,
-                token,
-                ca_file,
-            } => {
-                let basic = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{username}:{}", token.expose()));
+            GitAuth::Https { ca_file, .. } | GitAuth::HttpsBearer { ca_file, .. } => {
+                let authorization = match self.auth {
+                    GitAuth::Https {
+                        username, token, ..
+                    } => format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{username}:{}", token.expose()))
+                    ),
+                    GitAuth::HttpsBearer { token, .. } => format!("Bearer {}", token.expose()),
+                    GitAuth::Ssh { .. } => unreachable!("matched above"),
+                };
                 let config = [(
                     "http.extraHeader".to_string(),
-                    format!("Authorization: Basic {basic}"),
+                    format!("Authorization: {authorization}"),
                 )];
                 // The environment variable, which beats any git configuration (and an inherited
                 // GIT_SSL_CAINFO, which would otherwise replace the CA the user gave).
@@ -453,6 +465,51 @@ fn write_files(dir: &Path, writes: &[FileWrite]) -> Result<Vec<String>> {
     Ok(written)
 }
 
+/// What the engine is doing, in flux's words (`Display` prints the line flux prints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Cloning {
+        branch: String,
+        url: String,
+    },
+    Cloned,
+    Committed {
+        subject: String,
+        branch: String,
+        commit: String,
+    },
+    Pushing {
+        subject: String,
+        url: String,
+    },
+    Conflict,
+    UpToDate {
+        subject: String,
+    },
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Progress::Cloning { branch, url } => {
+                write!(
+                    f,
+                    "► cloning branch \"{branch}\" from Git repository \"{url}\""
+                )
+            }
+            Progress::Cloned => write!(f, "✔ cloned repository"),
+            Progress::Committed {
+                subject,
+                branch,
+                commit,
+            } => write!(f, "✔ committed {subject} to \"{branch}\" (\"{commit}\")"),
+            Progress::Pushing { subject, url } => write!(f, "► pushing {subject} to \"{url}\""),
+            Progress::Conflict => write!(f, "◎ git conflict detected, retrying with a fresh clone"),
+            Progress::UpToDate { subject } => write!(f, "✔ {subject} are up to date"),
+        }
+    }
+}
+
 /// Clone, write, commit if anything changed, push; a push rejected because the branch moved is
 /// retried from a fresh clone up to [`PUSH_ATTEMPTS`] times. `before_push` runs between the
 /// commit and the push (tests use it to move the branch meanwhile).
@@ -464,6 +521,7 @@ pub async fn sync_files(
     commit: &CommitSpec,
     job_parent: &Path,
     before_push: &mut (dyn FnMut(usize) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<SyncOutcome> {
     let job = JobDir::new(job_parent)?;
     let git = Git {
@@ -473,7 +531,12 @@ pub async fn sync_files(
     let mut last_rejection = String::new();
     for attempt in 1..=PUSH_ATTEMPTS {
         let dir = job.path().join(format!("clone-{attempt}"));
+        progress(Progress::Cloning {
+            branch: branch.into(),
+            url: url.into(),
+        });
         clone(&git, url, branch, &dir).await?;
+        progress(Progress::Cloned);
         let written = write_files(&dir, writes)?;
         if !written.is_empty() {
             let mut args = vec!["add", "--"];
@@ -485,6 +548,9 @@ pub async fn sync_files(
             .await?;
         if staged.status.success() {
             let head = git.run(Some(&dir), &["rev-parse", "HEAD"]).await?;
+            progress(Progress::UpToDate {
+                subject: commit.subject.clone(),
+            });
             return Ok(SyncOutcome::UpToDate {
                 head: String::from_utf8_lossy(&head.stdout).trim().to_string(),
             });
@@ -517,7 +583,16 @@ pub async fn sync_files(
             .ok(Some(&dir), &["rev-parse", "HEAD"], "cannot read the commit")
             .await?;
         let commit_id = String::from_utf8_lossy(&head.stdout).trim().to_string();
+        progress(Progress::Committed {
+            subject: commit.subject.clone(),
+            branch: branch.into(),
+            commit: commit_id.clone(),
+        });
         before_push(attempt);
+        progress(Progress::Pushing {
+            subject: commit.subject.clone(),
+            url: url.into(),
+        });
         let refspec = format!("HEAD:refs/heads/{branch}");
         let pushed = git
             .run(
@@ -546,6 +621,9 @@ pub async fn sync_files(
             )));
         }
         last_rejection = report.trim().to_string();
+        if attempt < PUSH_ATTEMPTS {
+            progress(Progress::Conflict);
+        }
     }
     Err(Error::Git(format!(
         "the branch \"{branch}\" kept moving while pushing ({PUSH_ATTEMPTS} attempts): {last_rejection}"
