@@ -135,7 +135,6 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &commit(),
         &jobs,
         &mut |_| {},
-        &mut |_| {},
     )
     .await
     .unwrap();
@@ -159,7 +158,6 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &flux_files("v1"),
         &commit(),
         &jobs,
-        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -209,8 +207,12 @@ async fn https_push_noop_concurrency_and_cleanup() {
 
     // The branch moves between our commit and our push: the engine starts again.
     let mut moved = false;
-    let mut move_branch = |attempt: usize| {
-        if attempt == 1 {
+    let mut events = Vec::new();
+    let mut move_branch = |event: fluxstrap_server::git::Progress| {
+        let first_commit =
+            matches!(event, fluxstrap_server::git::Progress::Committed { .. }) && !moved;
+        events.push(event.to_string());
+        if first_commit {
             std::fs::write(other.join("apps.yaml"), "x\n").unwrap();
             git(&other, &env, &["add", "."]);
             git(
@@ -235,7 +237,6 @@ async fn https_push_noop_concurrency_and_cleanup() {
             moved = true;
         }
     };
-    let mut events = Vec::new();
     let raced = sync_files(
         &url,
         &auth,
@@ -244,7 +245,6 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &commit(),
         &jobs,
         &mut move_branch,
-        &mut |event| events.push(event.to_string()),
     )
     .await
     .unwrap();
@@ -306,7 +306,6 @@ async fn https_push_noop_concurrency_and_cleanup() {
         &flux_files("v1"),
         &commit(),
         &jobs,
-        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -376,7 +375,6 @@ async fn ssh_push_with_access_keys() {
         &commit(),
         &jobs,
         &mut |_| {},
-        &mut |_| {},
     )
     .await
     .unwrap_err();
@@ -393,7 +391,6 @@ async fn ssh_push_with_access_keys() {
         &flux_files("v1"),
         &commit(),
         &jobs,
-        &mut |_| {},
         &mut |_| {},
     )
     .await
@@ -414,7 +411,6 @@ async fn ssh_push_with_access_keys() {
         &flux_files("v1"),
         &commit(),
         &jobs,
-        &mut |_| {},
         &mut |_| {},
     )
     .await

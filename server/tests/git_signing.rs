@@ -78,7 +78,6 @@ async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::P
         },
         &jobs,
         &mut |_| {},
-        &mut |_| {},
     )
     .await
     .unwrap();

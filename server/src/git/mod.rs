@@ -511,8 +511,8 @@ impl std::fmt::Display for Progress {
 }
 
 /// Clone, write, commit if anything changed, push; a push rejected because the branch moved is
-/// retried from a fresh clone up to [`PUSH_ATTEMPTS`] times. `before_push` runs between the
-/// commit and the push (tests use it to move the branch meanwhile).
+/// retried from a fresh clone up to [`PUSH_ATTEMPTS`] times. `progress` hears each step
+/// as it happens; [`Progress::Committed`] comes before the push (tests move the branch then).
 pub async fn sync_files(
     url: &str,
     auth: &GitAuth,
@@ -520,7 +520,6 @@ pub async fn sync_files(
     writes: &[FileWrite],
     commit: &CommitSpec,
     job_parent: &Path,
-    before_push: &mut (dyn FnMut(usize) + Send),
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<SyncOutcome> {
     let job = JobDir::new(job_parent)?;
@@ -588,7 +587,6 @@ pub async fn sync_files(
             branch: branch.into(),
             commit: commit_id.clone(),
         });
-        before_push(attempt);
         progress(Progress::Pushing {
             subject: commit.subject.clone(),
             url: url.into(),
