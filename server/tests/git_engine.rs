@@ -169,6 +169,34 @@ async fn https_push_noop_concurrency_and_cleanup() {
         }
     );
 
+    // A project/repository token authenticates as Bearer; still nothing to commit.
+    let bearer = GitAuth::HttpsBearer {
+        token: Secret::new(ADMIN),
+        ca_file: Some(ca.clone()),
+    };
+    let mut bearer_events = Vec::new();
+    let again = sync_files(
+        &url,
+        &bearer,
+        "main",
+        &flux_files("v1"),
+        &commit(),
+        &jobs,
+        &mut |event| bearer_events.push(event.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again,
+        SyncOutcome::UpToDate {
+            head: first_commit.clone()
+        }
+    );
+    assert_eq!(
+        bearer_events.last().map(String::as_str),
+        Some("✔ component manifests are up to date")
+    );
+
     // Someone else's file, and an edited kustomization.yaml, survive the next run.
     let other = root.join("other");
     let env = [("GIT_SSL_CAINFO", ca.to_str().unwrap())];
