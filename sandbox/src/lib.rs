@@ -2,6 +2,7 @@
 //! lives in its own module and is started by [`up`].
 
 pub mod bitbucket;
+pub mod kube;
 
 use std::io::Write;
 use std::path::PathBuf;
