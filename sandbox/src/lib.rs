@@ -65,9 +65,16 @@ pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io
         writeln!(out, "BITBUCKET_READONLY_USER={}", reader.name)?;
         writeln!(out, "BITBUCKET_READONLY_TOKEN={}", reader.token)?;
     }
+    let kube = kube::KubeEmulator::start(kube::Config {
+        listen: "127.0.0.1:0".parse().expect("a literal address"),
+        state_dir: state_dir.join("kube"),
+    })
+    .await?;
+    writeln!(out, "KUBECONFIG={}", kube.kubeconfig_path().display())?;
     writeln!(out, "READY")?;
     out.flush()?;
     shutdown_signal().await;
+    kube.stop().await;
     bitbucket.stop().await;
     Ok(())
 }
