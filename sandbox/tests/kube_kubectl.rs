@@ -68,3 +68,26 @@ async fn kubectl_without_the_token_is_unauthorized() {
     );
     emulator.stop().await;
 }
+
+#[tokio::test]
+async fn kubectl_api_versions_lists_the_core_group() {
+    let dir = std::env::temp_dir().join(format!("kube-emu-apiversions-{}", std::process::id()));
+    let emulator = KubeEmulator::start(Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        state_dir: dir,
+    })
+    .await
+    .unwrap();
+    let path = emulator.kubeconfig_path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || kubectl(&path, &["api-versions"]))
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.lines().any(|line| line == "v1"), "{stdout}");
+    emulator.stop().await;
+}
