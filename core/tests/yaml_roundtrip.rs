@@ -82,3 +82,25 @@ fn every_v2_9_4_golden_round_trips_byte_identically() {
     assert_eq!(files.len(), 19, "cases.tsv lists 19 cases");
     assert_round_trips(&files);
 }
+
+#[test]
+fn real_gotk_sync_files_round_trip_byte_identically() {
+    let root = shared().join("real-sync");
+    let sources = std::fs::read_to_string(root.join("SOURCES.tsv")).unwrap();
+    let mut checked = 0;
+    for line in sources.lines().skip(1) {
+        let columns: Vec<&str> = line.split('\t').collect();
+        let (dir, notes) = (columns[0], columns[columns.len() - 1]);
+        let file = root.join(dir).join("gotk-sync.yaml");
+        // Owner-edited files (SOURCES.tsv's notes say so) are not go-yaml output.
+        if !file.exists() || notes.contains("HAND-EDITED") || columns[18] != "yes" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (_, body) = split_header(&text);
+        let documents = parse_documents(body).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        assert_eq!(to_yaml_stream(&documents), body, "{dir}");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} files checked");
+}
