@@ -691,22 +691,37 @@ async fn grant_repo_group(
     no_content(&user)
 }
 
+/// Removes `?name=` from one of the repository's grant maps (groups or users).
+async fn revoke_repo_grant(
+    shared: &Shared,
+    headers: &HeaderMap,
+    key: &str,
+    slug: &str,
+    name: Option<&String>,
+    grants: fn(&mut Repo) -> &mut std::collections::BTreeMap<String, Level>,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    let (user, i) = match repo_for(&state, headers, key, slug, Level::Admin) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(name) = name {
+        grants(&mut state.repos[i]).remove(name);
+    }
+    persist(&state);
+    no_content(&user)
+}
+
 async fn revoke_repo_group(
     AxumState(shared): AxumState<Shared_>,
     headers: HeaderMap,
     Path((key, slug)): Path<(String, String)>,
     Query(params): Params,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Some(name) = params.get("name") {
-        state.repos[i].groups.remove(name);
-    }
-    persist(&state);
-    no_content(&user)
+    revoke_repo_grant(&shared, &headers, &key, &slug, params.get("name"), |r| {
+        &mut r.groups
+    })
+    .await
 }
 
 fn access_key_json(shared: &Shared, state: &State, key: &AccessKey) -> Value {
@@ -1136,16 +1151,10 @@ async fn revoke_repo_user(
     Path((key, slug)): Path<(String, String)>,
     Query(params): Params,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Some(name) = params.get("name") {
-        state.repos[i].users.remove(name);
-    }
-    persist(&state);
-    no_content(&user)
+    revoke_repo_grant(&shared, &headers, &key, &slug, params.get("name"), |r| {
+        &mut r.users
+    })
+    .await
 }
 
 /// The REST API under one version prefix (`1.0` or `latest`).
