@@ -68,6 +68,7 @@ pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io
     let kube = kube::KubeEmulator::start(kube::Config {
         listen: "127.0.0.1:0".parse().expect("a literal address"),
         state_dir: state_dir.join("kube"),
+        options: kube::Options::default(),
     })
     .await?;
     writeln!(out, "KUBECONFIG={}", kube.kubeconfig_path().display())?;

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use fluxstrap_sandbox::kube::{Config, KubeEmulator};
+use fluxstrap_sandbox::kube::{Config, KubeEmulator, Options};
 
 fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> std::process::Output {
     let home = std::env::temp_dir().join(format!("kube-kubectl-home-{}", std::process::id()));
@@ -21,6 +21,7 @@ async fn kubectl_version_reports_the_server_over_tls_with_the_token() {
     let emulator = KubeEmulator::start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         state_dir: dir.clone(),
+        options: Options::default(),
     })
     .await
     .unwrap();
@@ -50,6 +51,7 @@ async fn kubectl_without_the_token_is_unauthorized() {
     let emulator = KubeEmulator::start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         state_dir: dir.clone(),
+        options: Options::default(),
     })
     .await
     .unwrap();
@@ -75,6 +77,7 @@ async fn kubectl_api_versions_lists_the_core_group() {
     let emulator = KubeEmulator::start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         state_dir: dir,
+        options: Options::default(),
     })
     .await
     .unwrap();

@@ -1,23 +1,123 @@
 //! Kubernetes API emulator: an HTTPS server with bearer-token auth that writes its own
-//! kubeconfig. This first increment serves /version and (empty) legacy discovery; resources,
-//! watch, apply and the simulated controllers are still to come.
+//! kubeconfig, serving discovery (aggregated and legacy), an OpenAPI v3 stub, CRUD, list/watch,
+//! merge/JSON/strategic patches and server-side apply with managed fields, with simulated
+//! controllers (CRDs Established, Deployments Available) and a small Flux simulator
+//! (GitRepository clones from the Bitbucket emulator, Kustomization applies).
 
+mod api;
+mod controllers;
+mod discovery;
+mod fields;
+mod flux;
+mod patch;
+mod selector;
+mod ssa;
+mod status;
+mod store;
 mod tls;
+mod types;
+mod watch;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
-/// Where the emulator listens and where it writes its kubeconfig.
+pub use flux::FluxSimulation;
+use status::ApiError;
+use store::Store;
+
+/// Whether `/api` and `/apis` answer the aggregated discovery type when asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovery {
+    Aggregated,
+    /// Only the legacy documents, as servers before 1.26 (clients must fall back).
+    LegacyOnly,
+}
+
+/// Whether watches accept `sendInitialEvents=true` (client-go's WatchList).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchList {
+    Supported,
+    /// Answer 422, as servers without the feature do; clients fall back to list+watch.
+    Rejected,
+}
+
+/// How the emulator behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub discovery: Discovery,
+    pub watch_list: WatchList,
+    pub crd_established_after: Duration,
+    pub deployment_available_after: Duration,
+    pub flux: FluxSimulation,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            discovery: Discovery::Aggregated,
+            watch_list: WatchList::Supported,
+            crd_established_after: Duration::from_millis(200),
+            deployment_available_after: Duration::from_millis(500),
+            flux: FluxSimulation::default(),
+        }
+    }
+}
+
+/// Where the emulator listens, where it writes its kubeconfig, and how it behaves.
 pub struct Config {
     pub listen: std::net::SocketAddr,
     pub state_dir: PathBuf,
+    pub options: Options,
+}
+
+/// What never becomes ready (fault knob).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NeverReady {
+    Deployments,
+    GitRepositories,
+    Kustomizations,
+}
+
+/// A fault to inject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer the `nth` (1-based, counted from now) request with `method` on `resource` (a
+    /// plural such as `deployments`) with a Status of this HTTP code.
+    FailRequest {
+        method: Method,
+        resource: String,
+        nth: usize,
+        code: u16,
+    },
+    NeverReady(NeverReady),
+    /// End every new watch right after its initial events.
+    DropWatches,
+}
+
+#[derive(Default)]
+struct Faults {
+    failing: Vec<(Method, String, usize, u16)>,
+    never_ready: HashSet<NeverReady>,
+    drop_watches: bool,
+}
+
+/// One request as the emulator saw it (no bodies, no credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path_and_query: String,
+    pub content_type: String,
+    pub accept: String,
 }
 
 /// A running emulator; [`KubeEmulator::stop`] shuts it down.
@@ -25,25 +125,60 @@ pub struct KubeEmulator {
     base_url: String,
     kubeconfig_path: PathBuf,
     token: String,
+    shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    controllers: tokio::task::JoinHandle<()>,
 }
 
-#[derive(Clone)]
-struct Shared {
+pub(crate) struct Shared {
     token: String,
+    options: Options,
+    store: Mutex<Store>,
+    faults: Mutex<Faults>,
+    log: Mutex<Vec<LoggedRequest>>,
+    /// Wakes the controllers after a write.
+    wake: Notify,
 }
 
-/// The Status object Kubernetes returns for every error, so kubectl prints its usual text.
-fn status_error(code: StatusCode, reason: &str, message: &str) -> Response {
-    (
-        code,
-        axum::Json(json!({
-            "kind": "Status", "apiVersion": "v1", "metadata": {},
-            "status": "Failure", "message": message, "reason": reason, "code": code.as_u16(),
-        })),
-    )
-        .into_response()
+impl Shared {
+    /// The injected error for this request, if one is due.
+    fn take_fault(&self, method: &Method, resource: &str) -> Option<ApiError> {
+        let mut faults = self.faults.lock().expect("faults lock");
+        let index = faults.failing.iter_mut().position(|(m, r, nth, _)| {
+            if m == method && r == resource {
+                *nth -= 1;
+                *nth == 0
+            } else {
+                false
+            }
+        })?;
+        let (_, _, _, code) = faults.failing.remove(index);
+        let reason = match code {
+            409 => "Conflict",
+            429 => "TooManyRequests",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
+        Some(ApiError::new(
+            code,
+            reason,
+            format!("Internal error occurred: injected fault for {method} {resource}"),
+        ))
+    }
+
+    fn never_ready(&self, what: NeverReady) -> bool {
+        self.faults
+            .lock()
+            .expect("faults lock")
+            .never_ready
+            .contains(&what)
+    }
+
+    fn drop_watches(&self) -> bool {
+        self.faults.lock().expect("faults lock").drop_watches
+    }
 }
 
 fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
@@ -54,42 +189,33 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
         .is_some_and(|t| t == shared.token)
 }
 
-async fn version(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header_text = |name: axum::http::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    shared.log.lock().expect("log lock").push(LoggedRequest {
+        method: method.to_string(),
+        path_and_query: uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        content_type: header_text(axum::http::header::CONTENT_TYPE),
+        accept: header_text(axum::http::header::ACCEPT),
+    });
     if !authorized(&shared, &headers) {
-        return status_error(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+        return ApiError::unauthorized().into_response();
     }
-    axum::Json(json!({
-        "major": "1", "minor": "32", "gitVersion": "v1.32.0-fluxstrap-emulator",
-        "gitCommit": "", "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z",
-        "goVersion": "go1.23", "compiler": "gc", "platform": "linux/amd64",
-    }))
-    .into_response()
-}
-
-async fn core_versions(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    if !authorized(&shared, &headers) {
-        return status_error(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
-    }
-    axum::Json(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
-        .into_response()
-}
-
-async fn group_list(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    if !authorized(&shared, &headers) {
-        return status_error(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
-    }
-    axum::Json(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})).into_response()
-}
-
-async fn not_found(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    if !authorized(&shared, &headers) {
-        return status_error(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
-    }
-    status_error(
-        StatusCode::NOT_FOUND,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
+    api::route(shared, method, uri, headers, body).await
 }
 
 /// JSON is YAML, so the kubeconfig is written as JSON.
@@ -128,15 +254,16 @@ impl KubeEmulator {
             &kubeconfig_path,
             serde_json::to_vec_pretty(&kubeconfig(&base_url, &tls.ca_pem, &token))?,
         )?;
-        let shared = Shared {
+        let shared = Arc::new(Shared {
             token: token.clone(),
-        };
-        let app = Router::new()
-            .route("/version", get(version))
-            .route("/api", get(core_versions))
-            .route("/apis", get(group_list))
-            .fallback(not_found)
-            .with_state(shared);
+            options: config.options.clone(),
+            store: Mutex::new(Store::new()),
+            faults: Mutex::new(Faults::default()),
+            log: Mutex::new(Vec::new()),
+            wake: Notify::new(),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let controllers = tokio::spawn(run_controllers(shared.clone(), config.state_dir.clone()));
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem(
             tls.cert_pem.into_bytes(),
@@ -157,8 +284,10 @@ impl KubeEmulator {
             base_url,
             kubeconfig_path,
             token,
+            shared,
             stop: Some(stop),
             task,
+            controllers,
         })
     }
 
@@ -174,10 +303,79 @@ impl KubeEmulator {
         &self.token
     }
 
+    /// Injects a fault; see [`Fault`].
+    pub fn inject(&self, fault: Fault) {
+        let mut faults = self.shared.faults.lock().expect("faults lock");
+        match fault {
+            Fault::FailRequest {
+                method,
+                resource,
+                nth,
+                code,
+            } => faults.failing.push((method, resource, nth.max(1), code)),
+            Fault::NeverReady(what) => {
+                faults.never_ready.insert(what);
+            }
+            Fault::DropWatches => faults.drop_watches = true,
+        }
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        *self.shared.faults.lock().expect("faults lock") = Faults::default();
+    }
+
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.log.lock().expect("log lock").clone()
+    }
+
+    /// The stored object (storage version), for assertions in tests.
+    pub fn object(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let store = self.shared.store.lock().expect("store lock");
+        let resource = store.find_kind(group, kind)?;
+        store.get(&resource, namespace, name).cloned()
+    }
+
+    /// Sets an object's status as a controller would (for tests that play a controller).
+    pub fn set_status(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        status: Value,
+    ) -> Result<Value, String> {
+        let mut store = self.shared.store.lock().expect("store lock");
+        let resource = store
+            .find_kind(group, kind)
+            .ok_or_else(|| format!("no kind {kind} in group {group:?}"))?;
+        let result = store
+            .set_status(&resource, namespace, name, status, "test")
+            .map_err(|e| e.message);
+        drop(store);
+        self.shared.wake.notify_one();
+        result
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.controllers.abort();
         let _ = (&mut self.task).await;
+    }
+}
+
+/// The controllers' loop: after every write, and every 100 ms for timers.
+async fn run_controllers(shared: Arc<Shared>, state_dir: PathBuf) {
+    let mut timers = controllers::Timers::default();
+    let mut simulator = flux::Simulator::new(shared.options.flux.clone(), state_dir.join("flux"));
+    loop {
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        controllers::reconcile(&shared, &mut timers);
+        simulator.reconcile(&shared).await;
     }
 }

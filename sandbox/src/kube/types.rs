@@ -1,0 +1,369 @@
+//! The resource types the emulator serves: the built-in ones Flux and kubectl need, and the
+//! ones CustomResourceDefinitions add once they are Established.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::fields::Schema;
+
+/// One resource type, as discovery describes it.
+#[derive(Debug, Clone)]
+pub struct ResourceType {
+    pub group: String,
+    /// Served versions, highest priority first.
+    pub versions: Vec<String>,
+    pub kind: String,
+    pub list_kind: String,
+    pub plural: String,
+    pub singular: String,
+    pub short_names: Vec<String>,
+    pub categories: Vec<String>,
+    pub namespaced: bool,
+    pub status_subresource: bool,
+    /// Types with a spec count `metadata.generation`.
+    pub has_generation: bool,
+    /// Custom resources: strategic merge patches are refused (415).
+    pub custom: bool,
+    pub schema: Schema,
+}
+
+impl ResourceType {
+    /// `deployments.apps`, or `configmaps` for the core group, as error messages name it.
+    pub fn qualified_plural(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    pub fn api_version(&self, version: &str) -> String {
+        if self.group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{}/{version}", self.group)
+        }
+    }
+
+    pub fn storage_version(&self) -> &str {
+        &self.versions[0]
+    }
+}
+
+struct BuiltIn {
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+    namespaced: bool,
+    status_subresource: bool,
+    has_generation: bool,
+}
+
+const BUILT_INS: &[BuiltIn] = &[
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        short_names: &["ns"],
+        categories: &[],
+        namespaced: false,
+        status_subresource: true,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        short_names: &["cm"],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "Secret",
+        plural: "secrets",
+        short_names: &[],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "Service",
+        plural: "services",
+        short_names: &["svc"],
+        categories: &["all"],
+        namespaced: true,
+        status_subresource: true,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "ServiceAccount",
+        plural: "serviceaccounts",
+        short_names: &["sa"],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "ResourceQuota",
+        plural: "resourcequotas",
+        short_names: &["quota"],
+        categories: &[],
+        namespaced: true,
+        status_subresource: true,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "",
+        version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        short_names: &["po"],
+        categories: &["all"],
+        namespaced: true,
+        status_subresource: true,
+        has_generation: true,
+    },
+    BuiltIn {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        plural: "deployments",
+        short_names: &["deploy"],
+        categories: &["all"],
+        namespaced: true,
+        status_subresource: true,
+        has_generation: true,
+    },
+    BuiltIn {
+        group: "apps",
+        version: "v1",
+        kind: "ReplicaSet",
+        plural: "replicasets",
+        short_names: &["rs"],
+        categories: &["all"],
+        namespaced: true,
+        status_subresource: true,
+        has_generation: true,
+    },
+    BuiltIn {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "ClusterRole",
+        plural: "clusterroles",
+        short_names: &[],
+        categories: &[],
+        namespaced: false,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "ClusterRoleBinding",
+        plural: "clusterrolebindings",
+        short_names: &[],
+        categories: &[],
+        namespaced: false,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "Role",
+        plural: "roles",
+        short_names: &[],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        kind: "RoleBinding",
+        plural: "rolebindings",
+        short_names: &[],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: false,
+    },
+    BuiltIn {
+        group: "networking.k8s.io",
+        version: "v1",
+        kind: "NetworkPolicy",
+        plural: "networkpolicies",
+        short_names: &["netpol"],
+        categories: &[],
+        namespaced: true,
+        status_subresource: false,
+        has_generation: true,
+    },
+    BuiltIn {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        kind: "CustomResourceDefinition",
+        plural: "customresourcedefinitions",
+        short_names: &["crd", "crds"],
+        categories: &["api-extensions"],
+        namespaced: false,
+        status_subresource: true,
+        has_generation: true,
+    },
+];
+
+pub fn built_in_types() -> Vec<ResourceType> {
+    BUILT_INS
+        .iter()
+        .map(|b| ResourceType {
+            group: b.group.to_string(),
+            versions: vec![b.version.to_string()],
+            kind: b.kind.to_string(),
+            list_kind: format!("{}List", b.kind),
+            plural: b.plural.to_string(),
+            singular: b.kind.to_lowercase(),
+            short_names: b.short_names.iter().map(|s| s.to_string()).collect(),
+            categories: b.categories.iter().map(|s| s.to_string()).collect(),
+            namespaced: b.namespaced,
+            status_subresource: b.status_subresource,
+            has_generation: b.has_generation,
+            custom: false,
+            schema: Schema::BuiltIn,
+        })
+        .collect()
+}
+
+/// Kubernetes' version priority: GA before beta before alpha, higher numbers first, and
+/// versions that do not look like Kubernetes versions last, alphabetically.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    fn rank(version: &str) -> Option<(u8, u64, u64)> {
+        let rest = version.strip_prefix('v')?;
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let major: u64 = rest[..digits_end].parse().ok()?;
+        let tail = &rest[digits_end..];
+        if tail.is_empty() {
+            return Some((3, major, 0));
+        }
+        for (prefix, level) in [("beta", 2u8), ("alpha", 1u8)] {
+            if let Some(minor) = tail.strip_prefix(prefix) {
+                let minor = minor.parse().ok()?;
+                return Some((level, major, minor));
+            }
+        }
+        None
+    }
+    match (rank(a), rank(b)) {
+        (Some(x), Some(y)) => y.cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// The resource type a CRD defines, with its served versions in priority order (the storage
+/// version first, since the emulator stores and converts nothing).
+pub fn type_of_crd(crd: &Value) -> Option<ResourceType> {
+    let spec = crd.get("spec")?;
+    let names = spec.get("names")?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let list = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let kind = text(names.get("kind"))?;
+    let versions = spec.get("versions")?.as_array()?;
+    let mut served: Vec<&Value> = versions
+        .iter()
+        .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
+        .collect();
+    served.sort_by(|a, b| {
+        compare_versions(
+            a.get("name").and_then(Value::as_str).unwrap_or(""),
+            b.get("name").and_then(Value::as_str).unwrap_or(""),
+        )
+    });
+    let storage = versions
+        .iter()
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .or(served.first().copied())?;
+    Some(ResourceType {
+        group: text(spec.get("group"))?,
+        versions: served.iter().filter_map(|v| text(v.get("name"))).collect(),
+        list_kind: text(names.get("listKind")).unwrap_or_else(|| format!("{kind}List")),
+        plural: text(names.get("plural"))?,
+        singular: text(names.get("singular")).unwrap_or_else(|| kind.to_lowercase()),
+        kind,
+        short_names: list(names.get("shortNames")),
+        categories: list(names.get("categories")),
+        namespaced: text(spec.get("scope")).as_deref() != Some("Cluster"),
+        status_subresource: storage.pointer("/subresources/status").is_some(),
+        has_generation: true,
+        custom: true,
+        schema: Schema::Custom(
+            storage
+                .pointer("/schema/openAPIV3Schema")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_sort_by_kubernetes_priority() {
+        let mut versions = vec!["v1alpha1", "v1beta2", "v2", "v1", "foo", "v1beta1", "v10"];
+        versions.sort_by(|a, b| compare_versions(a, b));
+        assert_eq!(
+            versions,
+            ["v10", "v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]
+        );
+    }
+
+    #[test]
+    fn crd_type_lists_served_versions_in_priority_order() {
+        let crd = json!({"spec": {"group": "source.toolkit.fluxcd.io", "scope": "Namespaced",
+        "names": {"kind": "GitRepository", "plural": "gitrepositories",
+                  "singular": "gitrepository", "shortNames": ["gitrepo"]},
+        "versions": [
+            {"name": "v1beta2", "served": true, "storage": false},
+            {"name": "v1", "served": true, "storage": true, "subresources": {"status": {}}},
+            {"name": "v1beta1", "served": false, "storage": false}
+        ]}});
+        let resource = type_of_crd(&crd).unwrap();
+        assert_eq!(resource.versions, ["v1", "v1beta2"]);
+        assert!(resource.namespaced);
+        assert!(resource.status_subresource);
+        assert_eq!(resource.short_names, ["gitrepo"]);
+    }
+}
