@@ -189,18 +189,38 @@ fn discovery_request(shared: &Shared, headers: &HeaderMap, segments: &[&str]) ->
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let aggregated = shared.options.discovery == Discovery::Aggregated
-        && accept.contains("as=APIGroupDiscoveryList");
-    let answer = match segments {
-        ["api"] | ["apis"] if aggregated => {
-            let body = discovery::aggregated(&types, segments == ["api"]);
+    // The first aggregated version the client accepts: v2, or v2beta1 for kubectl 1.26–1.29.
+    let aggregated = (shared.options.discovery == Discovery::Aggregated)
+        .then(|| {
+            accept.split(',').find_map(|media| {
+                let params: Vec<&str> = media.split(';').map(str::trim).collect();
+                if !params.contains(&"as=APIGroupDiscoveryList") {
+                    return None;
+                }
+                params
+                    .iter()
+                    .find_map(|p| p.strip_prefix("v="))
+                    .filter(|v| matches!(*v, "v2" | "v2beta1"))
+            })
+        })
+        .flatten();
+    if let (["api"] | ["apis"], Some(version)) = (segments, aggregated) {
+        {
+            let body = discovery::aggregated(&types, segments == ["api"], version);
             return (
                 StatusCode::OK,
-                [(header::CONTENT_TYPE, discovery::AGGREGATED_CONTENT_TYPE)],
+                [(
+                    header::CONTENT_TYPE,
+                    format!(
+                        "application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+                    ),
+                )],
                 serde_json::to_vec(&body).unwrap_or_default(),
             )
                 .into_response();
         }
+    }
+    let answer = match segments {
         ["api"] => Some(discovery::core_versions()),
         ["apis"] => Some(discovery::group_list(&types)),
         ["api", version] => discovery::resource_list(&types, "", version),

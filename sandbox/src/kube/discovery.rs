@@ -8,10 +8,6 @@ use serde_json::{Value, json};
 
 use super::types::{ResourceType, compare_versions};
 
-/// The exact Content-Type of an aggregated discovery answer.
-pub const AGGREGATED_CONTENT_TYPE: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-
 pub const VERBS: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
 ];
@@ -92,8 +88,8 @@ fn aggregated_versions(types: &[&ResourceType], group: &str, versions: &[String]
     )
 }
 
-/// `GET /api` or `GET /apis` with the aggregated Accept type.
-pub fn aggregated(types: &[&ResourceType], core: bool) -> Value {
+/// `GET /api` or `GET /apis` with an aggregated Accept type (`v2` or `v2beta1`, same shape).
+pub fn aggregated(types: &[&ResourceType], core: bool, version: &str) -> Value {
     let items: Vec<Value> = if core {
         vec![json!({"metadata": {"creationTimestamp": null},
                     "versions": aggregated_versions(types, "", &["v1".to_string()])})]
@@ -106,7 +102,7 @@ pub fn aggregated(types: &[&ResourceType], core: bool) -> Value {
             })
             .collect()
     };
-    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": format!("apidiscovery.k8s.io/{version}"),
            "metadata": {}, "items": items})
 }
 

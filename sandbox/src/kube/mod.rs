@@ -118,6 +118,8 @@ pub struct LoggedRequest {
     pub path_and_query: String,
     pub content_type: String,
     pub accept: String,
+    /// The HTTP status of the answer.
+    pub status: u16,
 }
 
 /// A running emulator; [`KubeEmulator::stop`] shuts it down.
@@ -203,7 +205,7 @@ async fn handle(
             .unwrap_or("")
             .to_string()
     };
-    shared.log.lock().expect("log lock").push(LoggedRequest {
+    let mut entry = LoggedRequest {
         method: method.to_string(),
         path_and_query: uri
             .path_and_query()
@@ -211,11 +213,16 @@ async fn handle(
             .unwrap_or_default(),
         content_type: header_text(axum::http::header::CONTENT_TYPE),
         accept: header_text(axum::http::header::ACCEPT),
-    });
-    if !authorized(&shared, &headers) {
-        return ApiError::unauthorized().into_response();
-    }
-    api::route(shared, method, uri, headers, body).await
+        status: 0,
+    };
+    let response = if authorized(&shared, &headers) {
+        api::route(shared.clone(), method, uri, headers, body).await
+    } else {
+        ApiError::unauthorized().into_response()
+    };
+    entry.status = response.status().as_u16();
+    shared.log.lock().expect("log lock").push(entry);
+    response
 }
 
 /// JSON is YAML, so the kubeconfig is written as JSON.
