@@ -14,7 +14,9 @@ use fluxstrap_core::options::{BranchName, Interval, Namespace};
 use fluxstrap_core::sync::{SyncOptions, generate_sync};
 use fluxstrap_sandbox::bitbucket::{self, BitbucketEmulator, Seed, Ssh, Transport};
 use fluxstrap_sandbox::kube::{self, Fault, KubeEmulator, NeverReady, Options};
-use fluxstrap_server::cluster::{Cluster, ClusterEvent, KubeconfigSource, WaitSettings};
+use fluxstrap_server::cluster::{
+    Cluster, ClusterEvent, ComponentsStep, KubeconfigSource, WaitSettings,
+};
 use fluxstrap_server::git::{CommitSpec, FileWrite, GitAuth, Secret, WriteMode, sync_files};
 use serde_json::Value;
 
@@ -81,7 +83,10 @@ async fn sandbox(name: &str, options: Options) -> Sandbox {
         transport: Transport::Https {
             certificates: root.join("tls"),
         },
-        ssh: Ssh::Disabled,
+        ssh: Ssh::Enabled {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            host_key_dir: root.join("ssh"),
+        },
     })
     .await
     .unwrap();
@@ -434,6 +439,494 @@ async fn a_kustomization_that_never_gets_ready_fails_at_the_timeout_with_fluxs_m
     assert!(
         waited < Duration::from_secs(10),
         "overran the timeout: {waited:?}"
+    );
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+fn no_flux() -> Options {
+    Options {
+        flux: kube::FluxSimulation::Disabled,
+        ..Options::default()
+    }
+}
+
+/// PATCHes that wrote (not dry runs) since the log began.
+fn writes(kube: &KubeEmulator) -> usize {
+    kube.request_log()
+        .iter()
+        .filter(|r| {
+            matches!(r.method.as_str(), "PATCH" | "PUT" | "POST")
+                && !r.path_and_query.contains("dryRun=All")
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn components_are_left_to_flux_once_it_applied_a_revision_and_the_sync_path_is_guarded() {
+    let sandbox = sandbox("cluster-skip", no_flux()).await;
+    let cluster = sandbox.cluster().await;
+    let mut events = Vec::new();
+    let mut record = |e: ClusterEvent| events.push(e.to_string());
+    let first = cluster
+        .install_components(
+            "flux-system",
+            objects(&components_yaml()),
+            &fast(Duration::from_secs(30)),
+            &mut record,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(first, ComponentsStep::Installed(ref applied) if !applied.is_empty()));
+    cluster
+        .apply_sync(
+            "flux-system",
+            "clusters/dev",
+            objects(&sync_yaml("ssh://git@example.com/PLAT/fleet")),
+            &fast(Duration::from_secs(30)),
+            &mut record,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        events.first().map(String::as_str),
+        Some("► installing components in \"flux-system\" namespace")
+    );
+    assert!(events.contains(&"✔ reconciled sync configuration".to_string()));
+
+    // Until kustomize-controller reports a revision, the CLI still owns the install.
+    let again = cluster
+        .install_components(
+            "flux-system",
+            objects(&components_yaml()),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(matches!(again, ComponentsStep::Installed(_)));
+
+    // Play kustomize-controller: a revision applied.
+    sandbox
+        .kube
+        .set_status(
+            "kustomize.toolkit.fluxcd.io",
+            "Kustomization",
+            "flux-system",
+            "flux-system",
+            serde_json::json!({"lastAppliedRevision": "main@sha1:0123456789012345678901234567890123456789"}),
+        )
+        .unwrap();
+    let before = writes(&sandbox.kube);
+    let skipped = cluster
+        .install_components(
+            "flux-system",
+            objects(&components_yaml()),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(skipped, ComponentsStep::ManagedByFlux);
+    assert_eq!(writes(&sandbox.kube), before, "a skipped install wrote");
+
+    // Moving the Kustomization to another path would prune what the old one deployed.
+    let error = cluster
+        .apply_sync(
+            "flux-system",
+            "./clusters/other/",
+            objects(&sync_yaml("ssh://git@example.com/PLAT/fleet")),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "sync path configuration (\"./clusters/other\") would overwrite path (\"./clusters/dev\") \
+         of existing Kustomization"
+    );
+    assert_eq!(writes(&sandbox.kube), before);
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_discovery_only_servers_still_resolve_new_custom_kinds() {
+    let sandbox = sandbox(
+        "cluster-legacy",
+        Options {
+            discovery: kube::Discovery::LegacyOnly,
+            ..no_flux()
+        },
+    )
+    .await;
+    let cluster = sandbox.cluster().await;
+    let mut all = objects(&components_yaml());
+    all.extend(objects(&sync_yaml("ssh://git@example.com/PLAT/fleet")));
+    let applied = cluster
+        .apply_staged(all, &fast(Duration::from_secs(30)), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(applied.iter().all(|a| a.action == ApplyAction::Created));
+    assert!(
+        sandbox
+            .kube
+            .object(
+                "source.toolkit.fluxcd.io",
+                "GitRepository",
+                "flux-system",
+                "flux-system"
+            )
+            .is_some()
+    );
+    let log = sandbox.kube.request_log();
+    assert!(
+        log.iter().any(|r| r
+            .path_and_query
+            .starts_with("/apis/source.toolkit.fluxcd.io/v1")
+            && r.method == "GET"),
+        "the legacy per-group discovery was not used"
+    );
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_halfway_is_reported_and_a_rerun_finishes_the_job() {
+    let sandbox = sandbox("cluster-fault", no_flux()).await;
+    let cluster = sandbox.cluster().await;
+    // The third PATCH of a Deployment: the dry run of the second one.
+    sandbox.kube.inject(Fault::FailRequest {
+        method: axum::http::Method::PATCH,
+        resource: "deployments".into(),
+        nth: 3,
+        code: 500,
+    });
+    let component_objects = objects(&components_yaml());
+    let error = cluster
+        .apply_staged(
+            component_objects.clone(),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("dry-run applying Deployment/flux-system/"),
+        "{message}"
+    );
+    assert!(message.contains("injected fault"), "{message}");
+    let rerun = cluster
+        .apply_staged(
+            component_objects,
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let created = rerun
+        .iter()
+        .filter(|a| a.action == ApplyAction::Created)
+        .count();
+    let unchanged = rerun
+        .iter()
+        .filter(|a| a.action == ApplyAction::Unchanged)
+        .count();
+    assert!(
+        created > 0 && unchanged > 0,
+        "created {created}, unchanged {unchanged}"
+    );
+    assert_eq!(created + unchanged, rerun.len());
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_that_never_become_available_time_out_naming_each_component() {
+    let sandbox = sandbox("cluster-unavailable", no_flux()).await;
+    sandbox
+        .kube
+        .inject(Fault::NeverReady(NeverReady::Deployments));
+    let cluster = sandbox.cluster().await;
+    cluster
+        .apply_staged(
+            objects(&components_yaml()),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    let names: Vec<String> = [
+        "source-controller",
+        "kustomize-controller",
+        "missing-controller",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let error = cluster
+        .components_health(
+            "flux-system",
+            &names,
+            &fast(Duration::from_secs(2)),
+            &mut |e| events.push(e.to_string()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "timed out waiting for all resources to be ready"
+    );
+    assert_eq!(
+        events,
+        [
+            "► confirming components are healthy",
+            "✗ kustomize-controller: deployment not ready",
+            "✗ missing-controller: deployment not found",
+            "✗ source-controller: deployment not ready",
+        ]
+    );
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_makes_the_git_repository_fail_at_once_with_gits_message() {
+    let sandbox = sandbox("cluster-wrong-token", Options::default()).await;
+    let url = sandbox.create_repository("fleet");
+    let components = components_yaml();
+    let sync = sync_yaml(&url);
+    let head = sandbox.push(&url, &components, &sync).await;
+    let cluster = sandbox.cluster().await;
+    cluster
+        .apply_staged(
+            objects(&components),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let mut secret = sandbox.source_secret();
+    secret.insert("password".into(), "not-the-token".into());
+    cluster
+        .reconcile_secret("flux-system", "flux-system", None, secret, &mut |_| {})
+        .await
+        .unwrap();
+    cluster
+        .apply_staged(objects(&sync), &fast(Duration::from_secs(30)), &mut |_| {})
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let error = cluster
+        .wait_synced(
+            SyncKind::GitRepository,
+            "flux-system",
+            "flux-system",
+            &expected_revision("main", &head),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "Ready=False must end the wait at once"
+    );
+    assert!(
+        error.starts_with(&format!(
+            "error while waiting for GitRepository to be ready: 'failed to checkout and \
+             determine revision: unable to clone '{url}': "
+        )),
+        "{error}"
+    );
+    // go-git's words, as source-controller reports a 401.
+    assert!(error.ends_with("': authentication required'"), "{error}");
+    assert!(
+        !error.contains("not-the-token"),
+        "the password leaked: {error}"
+    );
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
+
+/// Polls the object until `done` says yes (the status moved), for up to `timeout`.
+async fn poll_until(
+    cluster: &Cluster,
+    kind: SyncKind,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let object = cluster
+            .get_sync_object(kind, "flux-system", "flux-system")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if done(&object) {
+            return object;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{kind:?} did not get there: {}",
+            object["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn ready_message(object: &Value) -> (String, String) {
+    let ready = object["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Ready")
+        .cloned()
+        .unwrap_or_default();
+    (
+        ready["status"].as_str().unwrap_or("").to_string(),
+        ready["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in_flux() {
+    use fluxstrap_core::secret::{KeyPair, KeySpec, SourceSecretData};
+    let sandbox = sandbox("cluster-ssh", Options::default()).await;
+    let https_url = sandbox.create_repository("fleet");
+    let ssh_url = format!(
+        "{}/PLAT/fleet",
+        sandbox.bitbucket.ssh_url().expect("ssh is enabled")
+    );
+    let components = components_yaml();
+    let sync = sync_yaml(&ssh_url);
+    let head = sandbox.push(&https_url, &components, &sync).await;
+    let revision = expected_revision("main", &head);
+    let cluster = sandbox.cluster().await;
+    cluster
+        .apply_staged(
+            objects(&components),
+            &fast(Duration::from_secs(30)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+
+    // flux's default deploy key (ECDSA P-384), not registered in Bitbucket yet.
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let key_pair = KeyPair::generate(KeySpec::default(), &mut rng).unwrap();
+    let known_hosts = sandbox.bitbucket.ssh_known_hosts().unwrap().to_string();
+    let secret = SourceSecretData::Ssh {
+        key_pair: key_pair.clone(),
+        known_hosts: known_hosts.clone(),
+    };
+    cluster
+        .reconcile_secret(
+            "flux-system",
+            "flux-system",
+            None,
+            secret.string_data(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    cluster
+        .apply_staged(objects(&sync), &fast(Duration::from_secs(30)), &mut |_| {})
+        .await
+        .unwrap();
+    let refused = poll_until(
+        &cluster,
+        SyncKind::GitRepository,
+        Duration::from_secs(20),
+        |o| ready_message(o).0 == "False",
+    )
+    .await;
+    assert!(
+        ready_message(&refused)
+            .1
+            .ends_with("unable to authenticate, attempted methods [none publickey], no supported methods remain"),
+        "{}",
+        ready_message(&refused).1
+    );
+
+    // Register the deploy key as a read-only access key, as bootstrap does; the next
+    // reconcile clones at the pushed commit and the Kustomization applies it.
+    let out = Command::new("curl")
+        .args(["-sf", "-X", "POST", "--cacert"])
+        .arg(sandbox.bitbucket.ca_file().unwrap())
+        .args([
+            "-H",
+            &format!("Authorization: Bearer {ADMIN}"),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &serde_json::json!({"key": {"text": key_pair.public_authorized().trim(),
+                                        "label": "flux-system-main-flux-system-./clusters/dev"},
+                                "permission": "REPO_READ"})
+            .to_string(),
+        ])
+        .arg(format!(
+            "{}/rest/keys/1.0/projects/PLAT/repos/fleet/ssh",
+            sandbox.bitbucket.base_url()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    poll_until(
+        &cluster,
+        SyncKind::GitRepository,
+        Duration::from_secs(20),
+        |o| {
+            o["status"]["artifact"]["revision"] == revision.as_str() && ready_message(o).0 == "True"
+        },
+    )
+    .await;
+    cluster
+        .wait_synced(
+            SyncKind::Kustomization,
+            "flux-system",
+            "flux-system",
+            &revision,
+            &fast(Duration::from_secs(20)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+
+    // A known_hosts line with another key for the same host: the clone must stop.
+    let other = KeyPair::generate(KeySpec::Ed25519, &mut rng).unwrap();
+    let host = known_hosts.split_whitespace().next().unwrap();
+    let wrong = SourceSecretData::Ssh {
+        key_pair,
+        known_hosts: format!("{host} {}", other.public_authorized().trim()),
+    };
+    cluster
+        .reconcile_secret(
+            "flux-system",
+            "flux-system",
+            None,
+            wrong.string_data(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let mismatch = poll_until(
+        &cluster,
+        SyncKind::GitRepository,
+        Duration::from_secs(20),
+        |o| ready_message(o).0 == "False",
+    )
+    .await;
+    assert!(
+        ready_message(&mismatch)
+            .1
+            .ends_with("knownhosts: key mismatch"),
+        "{}",
+        ready_message(&mismatch).1
     );
     sandbox.kube.stop().await;
     sandbox.bitbucket.stop().await;

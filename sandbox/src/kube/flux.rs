@@ -243,6 +243,9 @@ fn clone_branch(
         .map_err(|e| format!("cannot run git: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
+        if let Some(reason) = go_git_reason(&stderr) {
+            return Err(reason.to_string());
+        }
         let reason = stderr
             .lines()
             .map(|l| l.trim_start_matches("fatal: ").trim())
@@ -258,6 +261,32 @@ fn clone_branch(
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;
     Ok(String::from_utf8_lossy(&head.stdout).trim().to_string())
+}
+
+/// source-controller clones with go-git; its words for the failures a bootstrap meets, read
+/// from what git and ssh print for the same failure.
+fn go_git_reason(stderr: &str) -> Option<&'static str> {
+    if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+        Some("ssh: handshake failed: knownhosts: key mismatch")
+    } else if stderr.contains("Host key verification failed") {
+        Some("ssh: handshake failed: knownhosts: key is unknown")
+    } else if stderr.contains("Permission denied (publickey") {
+        Some(
+            "ssh: handshake failed: ssh: unable to authenticate, attempted methods [none \
+             publickey], no supported methods remain",
+        )
+    } else if stderr.contains("could not read Username")
+        || stderr.contains("Authentication failed")
+        || stderr.contains("The requested URL returned error: 401")
+    {
+        Some("authentication required")
+    } else if stderr.contains("The requested URL returned error: 403") {
+        Some("authorization failed")
+    } else if stderr.contains("not found") || stderr.contains("does not appear to be a git") {
+        Some("repository not found")
+    } else {
+        None
+    }
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {

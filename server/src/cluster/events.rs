@@ -28,6 +28,16 @@ pub enum ClusterEvent {
     },
     /// `✔ reconciled source secret`-like lines for Secrets.
     SecretReconciled { namespace: String, name: String },
+    /// `► installing components in "<ns>" namespace`
+    InstallingComponents { namespace: String },
+    /// `✔ installed components`
+    ComponentsInstalled,
+    /// `✔ reconciled components`
+    ComponentsReconciled,
+    /// `► applying sync manifests`
+    ApplyingSync,
+    /// `✔ reconciled sync configuration`
+    SyncReconciled,
 }
 
 impl fmt::Display for ClusterEvent {
@@ -59,6 +69,13 @@ impl fmt::Display for ClusterEvent {
                 (true, false) => write!(f, "✗ {name}: deployment not ready"),
                 (true, true) => write!(f, "✔ {name}: deployment ready"),
             },
+            ClusterEvent::InstallingComponents { namespace } => {
+                write!(f, "► installing components in \"{namespace}\" namespace")
+            }
+            ClusterEvent::ComponentsInstalled => f.write_str("✔ installed components"),
+            ClusterEvent::ComponentsReconciled => f.write_str("✔ reconciled components"),
+            ClusterEvent::ApplyingSync => f.write_str("► applying sync manifests"),
+            ClusterEvent::SyncReconciled => f.write_str("✔ reconciled sync configuration"),
             ClusterEvent::SecretReconciled { namespace, name } => {
                 write!(f, "✔ reconciled secret \"{namespace}/{name}\"")
             }

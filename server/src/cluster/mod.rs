@@ -7,6 +7,7 @@
 mod apply;
 mod events;
 mod secret;
+mod steps;
 mod wait;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 pub use apply::AppliedObject;
 pub use events::ClusterEvent;
 pub use secret::SecretAction;
+pub use steps::ComponentsStep;
 pub use wait::{ComponentHealth, WaitSettings};
 
 /// Where the cluster's connection settings come from.
@@ -26,6 +28,8 @@ pub use wait::{ComponentHealth, WaitSettings};
 pub enum KubeconfigSource {
     /// `KUBECONFIG`, then `~/.kube/config`, then the in-cluster service account.
     Infer,
+    /// The pod's service account (`KUBERNETES_SERVICE_HOST`, the mounted token and CA).
+    InCluster,
     /// A kubeconfig file, optionally with a context other than its current one.
     File {
         path: PathBuf,
@@ -45,6 +49,9 @@ impl Cluster {
             KubeconfigSource::Infer => Config::infer()
                 .await
                 .map_err(|e| Error::Kubeconfig(e.to_string()))?,
+            KubeconfigSource::InCluster => {
+                Config::incluster().map_err(|e| Error::Kubeconfig(format!("in-cluster: {e}")))?
+            }
             KubeconfigSource::File { path, context } => {
                 let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
                     Error::Kubeconfig(format!("cannot read {}: {e}", path.display()))
