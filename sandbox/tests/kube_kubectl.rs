@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fluxstrap_sandbox::kube::{
-    Config, Discovery, FluxSimulation, KubeEmulator, LoggedRequest, Options, WatchList,
+    Config, Discovery, Fault, FluxSimulation, KubeEmulator, LoggedRequest, Options, WatchList,
 };
 
 const KUBECTL: &str = "/usr/bin/kubectl";
@@ -1053,4 +1053,64 @@ fn other_installed_kubectl_releases() {
             out.stdout
         );
     }
+}
+
+#[test]
+fn injected_faults_reach_kubectl_as_a_real_server_would_send_them() {
+    let cluster = Cluster::start("faults", options());
+    cluster.apply(NAMESPACE_AND_CONFIGMAP, &[]).ok();
+    cluster.apply(DEPLOYMENT, &[]).ok();
+
+    // The second GET of configmaps fails with a 500 Status; the third works again.
+    cluster.emulator().inject(Fault::FailRequest {
+        method: axum::http::Method::GET,
+        resource: "configmaps".into(),
+        nth: 2,
+        code: 500,
+    });
+    cluster
+        .kubectl(&["get", "cm", "settings", "-n", "team"])
+        .ok();
+    cluster
+        .kubectl(&["get", "cm", "settings", "-n", "team"])
+        .fails_with("Error from server (InternalError): Internal error occurred: injected fault for GET configmaps");
+    cluster
+        .kubectl(&["get", "cm", "settings", "-n", "team"])
+        .ok();
+
+    // Dropped watches: kubectl watches again and still sees the rollout finish.
+    cluster.emulator().inject(Fault::DropWatches);
+    let deployment_watches = |cluster: &Cluster| {
+        cluster
+            .log()
+            .iter()
+            .filter(|r| {
+                r.path_and_query.contains("/deployments?")
+                    && r.path_and_query.contains("watch=true")
+            })
+            .count()
+    };
+    let before = deployment_watches(&cluster);
+    cluster
+        .apply(&DEPLOYMENT.replace("replicas: 2", "replicas: 4"), &[])
+        .ok();
+    let out = cluster.kubectl(&[
+        "rollout",
+        "status",
+        "deploy/web",
+        "-n",
+        "team",
+        "--timeout=20s",
+    ]);
+    assert!(
+        out.ok()
+            .ends_with("deployment \"web\" successfully rolled out\n"),
+        "{}",
+        out.stdout
+    );
+    // Every watch ended at once, so kubectl had to watch more than once.
+    assert!(
+        deployment_watches(&cluster) >= before + 2,
+        "kubectl did not watch again"
+    );
 }

@@ -931,3 +931,76 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
     sandbox.kube.stop().await;
     sandbox.bitbucket.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
+    use base64::Engine as _;
+    let sandbox = sandbox("cluster-secrets", no_flux()).await;
+    let cluster = sandbox.cluster().await;
+    cluster
+        .apply_staged(
+            objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"),
+            &fast(Duration::from_secs(10)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    let pull = fluxstrap_core::secret::docker_config_json("ghcr.io", "bot", "s3cret");
+    let created = cluster
+        .reconcile_secret(
+            "flux-system",
+            "regcred",
+            Some("kubernetes.io/dockerconfigjson"),
+            BTreeMap::from([(".dockerconfigjson".to_string(), pull.clone())]),
+            &mut |e| events.push(e.to_string()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created, fluxstrap_server::cluster::SecretAction::Created);
+    let stored = sandbox
+        .kube
+        .object("", "Secret", "flux-system", "regcred")
+        .unwrap();
+    assert_eq!(stored["type"], "kubernetes.io/dockerconfigjson");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(stored["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), pull);
+    assert!(stored.get("stringData").is_none());
+
+    // Switching from SSH to token auth: the new keys are written, the old ones stay (flux
+    // sets stringData on the existing Secret).
+    cluster
+        .reconcile_secret(
+            "flux-system",
+            "flux-system",
+            None,
+            BTreeMap::from([("identity".to_string(), "old-key".to_string())]),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let updated = cluster
+        .reconcile_secret(
+            "flux-system",
+            "flux-system",
+            None,
+            BTreeMap::from([
+                ("username".to_string(), "git".to_string()),
+                ("password".to_string(), "token".to_string()),
+            ]),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated, fluxstrap_server::cluster::SecretAction::Updated);
+    let stored = sandbox
+        .kube
+        .object("", "Secret", "flux-system", "flux-system")
+        .unwrap();
+    let keys: Vec<&String> = stored["data"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["identity", "password", "username"]);
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}
