@@ -12,7 +12,7 @@ use fluxstrap_core::cluster::{ApplyAction, SyncKind, expected_revision, objects_
 use fluxstrap_core::install::InstallFlags;
 use fluxstrap_core::options::{BranchName, Interval, Namespace};
 use fluxstrap_core::sync::{SyncOptions, generate_sync};
-use fluxstrap_sandbox::bitbucket::{self, BitbucketEmulator, Seed, Ssh, Transport};
+use fluxstrap_sandbox::bitbucket::{self, BitbucketEmulator};
 use fluxstrap_sandbox::kube::{self, Fault, KubeEmulator, NeverReady, Options};
 use fluxstrap_server::cluster::{
     Cluster, ClusterEvent, ComponentsStep, KubeconfigSource, WaitSettings,
@@ -74,22 +74,9 @@ struct Sandbox {
 async fn sandbox(name: &str, options: Options) -> Sandbox {
     let root = std::env::temp_dir().join(format!("fluxstrap-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let bitbucket = BitbucketEmulator::start(bitbucket::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        context_path: String::new(),
-        git_root: root.join("repos"),
-        seed: Seed::default(),
-        ssh_port: 7999,
-        transport: Transport::Https {
-            certificates: root.join("tls"),
-        },
-        ssh: Ssh::Enabled {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            host_key_dir: root.join("ssh"),
-        },
-    })
-    .await
-    .unwrap();
+    let bitbucket = BitbucketEmulator::start(bitbucket::Config::loopback(&root))
+        .await
+        .unwrap();
     let kube = KubeEmulator::start(kube::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         state_dir: root.join("kube"),
@@ -188,6 +175,34 @@ impl Sandbox {
         })
         .await
         .unwrap()
+    }
+
+    /// Where a bootstrap starts waiting: the flux-system files pushed to a new repository, the
+    /// components installed, the source Secret and the sync objects applied. Returns the sync
+    /// URL and the revision Flux must report.
+    async fn installed_and_synced(
+        &self,
+        cluster: &Cluster,
+        secret: BTreeMap<String, String>,
+    ) -> (String, String) {
+        let url = self.create_repository("fleet");
+        let components = components_yaml();
+        let sync = sync_yaml(&url);
+        let head = self.push(&url, &components, &sync).await;
+        let wait = fast(Duration::from_secs(30));
+        cluster
+            .apply_staged(objects(&components), &wait, &mut |_| {})
+            .await
+            .unwrap();
+        cluster
+            .reconcile_secret("flux-system", "flux-system", None, secret, &mut |_| {})
+            .await
+            .unwrap();
+        cluster
+            .apply_staged(objects(&sync), &wait, &mut |_| {})
+            .await
+            .unwrap();
+        (url, expected_revision("main", &head))
     }
 
     /// The Secret the GitRepository clones with: HTTPS basic auth and the Bitbucket CA.
@@ -374,34 +389,10 @@ async fn a_kustomization_that_never_gets_ready_fails_at_the_timeout_with_fluxs_m
     sandbox
         .kube
         .inject(Fault::NeverReady(NeverReady::Kustomizations));
-    let url = sandbox.create_repository("fleet");
-    let components = components_yaml();
-    let sync = sync_yaml(&url);
-    let head = sandbox.push(&url, &components, &sync).await;
     let cluster = sandbox.cluster().await;
-    cluster
-        .apply_staged(
-            objects(&components),
-            &fast(Duration::from_secs(30)),
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
-    cluster
-        .reconcile_secret(
-            "flux-system",
-            "flux-system",
-            None,
-            sandbox.source_secret(),
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
-    cluster
-        .apply_staged(objects(&sync), &fast(Duration::from_secs(30)), &mut |_| {})
-        .await
-        .unwrap();
-    let revision = expected_revision("main", &head);
+    let (_, revision) = sandbox
+        .installed_and_synced(&cluster, sandbox.source_secret())
+        .await;
     cluster
         .wait_synced(
             SyncKind::GitRepository,
@@ -696,36 +687,17 @@ async fn deployments_that_never_become_available_time_out_naming_each_component(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_makes_the_git_repository_fail_at_once_with_gits_message() {
     let sandbox = sandbox("cluster-wrong-token", Options::default()).await;
-    let url = sandbox.create_repository("fleet");
-    let components = components_yaml();
-    let sync = sync_yaml(&url);
-    let head = sandbox.push(&url, &components, &sync).await;
     let cluster = sandbox.cluster().await;
-    cluster
-        .apply_staged(
-            objects(&components),
-            &fast(Duration::from_secs(30)),
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
     let mut secret = sandbox.source_secret();
     secret.insert("password".into(), "not-the-token".into());
-    cluster
-        .reconcile_secret("flux-system", "flux-system", None, secret, &mut |_| {})
-        .await
-        .unwrap();
-    cluster
-        .apply_staged(objects(&sync), &fast(Duration::from_secs(30)), &mut |_| {})
-        .await
-        .unwrap();
+    let (url, revision) = sandbox.installed_and_synced(&cluster, secret).await;
     let started = Instant::now();
     let error = cluster
         .wait_synced(
             SyncKind::GitRepository,
             "flux-system",
             "flux-system",
-            &expected_revision("main", &head),
+            &revision,
             &fast(Duration::from_secs(30)),
             &mut |_| {},
         )

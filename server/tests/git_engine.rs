@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
+use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config};
 use fluxstrap_server::git::{
     CommitSpec, FileWrite, GitAuth, Secret, SyncOutcome, WriteMode, sync_files,
 };
@@ -15,22 +15,9 @@ use fluxstrap_server::git::{
 const ADMIN: &str = "admin-token-0123456789abcdef";
 
 async fn sandbox(root: &Path) -> BitbucketEmulator {
-    BitbucketEmulator::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        context_path: String::new(),
-        git_root: root.join("repos"),
-        seed: Seed::default(),
-        ssh_port: 7999,
-        transport: Transport::Https {
-            certificates: root.join("tls"),
-        },
-        ssh: Ssh::Enabled {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            host_key_dir: root.join("ssh"),
-        },
-    })
-    .await
-    .unwrap()
+    BitbucketEmulator::start(Config::loopback(root))
+        .await
+        .unwrap()
 }
 
 fn curl(bitbucket: &BitbucketEmulator, method: &str, path: &str, body: &str) -> serde_json::Value {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
+use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config};
 use fluxstrap_server::git::{
     CommitSpec, FileWrite, GitAuth, Secret, Signing, SyncOutcome, WriteMode, sync_files,
 };
@@ -23,19 +23,9 @@ fn run(cmd: &mut Command) -> String {
 }
 
 async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::PathBuf, String) {
-    let bitbucket = BitbucketEmulator::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        context_path: String::new(),
-        git_root: root.join("repos"),
-        seed: Seed::default(),
-        ssh_port: 7999,
-        transport: Transport::Https {
-            certificates: root.join("tls"),
-        },
-        ssh: Ssh::Disabled,
-    })
-    .await
-    .unwrap();
+    let bitbucket = BitbucketEmulator::start(Config::loopback(root))
+        .await
+        .unwrap();
     let ca = bitbucket.ca_file().unwrap().to_path_buf();
     run(Command::new("curl")
         .args(["-sf", "-X", "POST", "--cacert"])

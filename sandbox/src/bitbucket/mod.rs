@@ -37,6 +37,27 @@ pub struct Config {
     pub ssh: Ssh,
 }
 
+impl Config {
+    /// HTTPS and SSH on free loopback ports with the default seed, everything kept below
+    /// `root` (repositories, certificates, host key): what tests and `up` start.
+    pub fn loopback(root: &std::path::Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            context_path: String::new(),
+            git_root: root.join("repos"),
+            seed: Seed::default(),
+            ssh_port: 7999,
+            transport: Transport::Https {
+                certificates: root.join("tls"),
+            },
+            ssh: Ssh::Enabled {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                host_key_dir: root.join("ssh"),
+            },
+        }
+    }
+}
+
 /// Git over SSH: off, or listening with a host key kept in a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ssh {

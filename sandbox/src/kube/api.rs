@@ -276,20 +276,12 @@ pub async fn route(
         ["api"] | ["apis"] | ["api", _] | ["apis", _] | ["apis", _, _] if method == Method::GET => {
             discovery_request(&shared, &headers, &segments)
         }
-        ["api", version, rest @ ..] => {
-            resource_request(
-                shared.clone(),
-                &method,
-                "",
-                version,
-                rest,
-                &query,
-                &headers,
-                &body,
-            )
-            .await
-        }
-        ["apis", group, version, rest @ ..] => {
+        ["api", version, rest @ ..] | ["apis", _, version, rest @ ..] => {
+            let group = if segments[0] == "api" {
+                ""
+            } else {
+                segments[1]
+            };
             resource_request(
                 shared.clone(),
                 &method,

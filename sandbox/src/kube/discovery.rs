@@ -139,15 +139,23 @@ pub fn group(types: &[&ResourceType], group: &str) -> Option<Value> {
     Some(doc)
 }
 
-/// `GET /api/v1` or `GET /apis/{group}/{version}`.
-pub fn resource_list(types: &[&ResourceType], group: &str, version: &str) -> Option<Value> {
-    let matching: Vec<&&ResourceType> = types
+/// The types a group-version serves; `None` when it serves none (an unknown path).
+fn serving<'a>(
+    types: &[&'a ResourceType],
+    group: &str,
+    version: &str,
+) -> Option<Vec<&'a ResourceType>> {
+    let matching: Vec<&ResourceType> = types
         .iter()
+        .copied()
         .filter(|t| t.group == group && t.versions.iter().any(|v| v == version))
         .collect();
-    if matching.is_empty() {
-        return None;
-    }
+    (!matching.is_empty()).then_some(matching)
+}
+
+/// `GET /api/v1` or `GET /apis/{group}/{version}`.
+pub fn resource_list(types: &[&ResourceType], group: &str, version: &str) -> Option<Value> {
+    let matching = serving(types, group, version)?;
     let mut resources = Vec::new();
     for resource in matching {
         let mut entry = json!({
@@ -200,13 +208,7 @@ pub fn openapi_index(types: &[&ResourceType], revision: u64) -> Value {
 /// group-version-kind and the `fieldValidation` parameter, which is what kubectl reads to
 /// decide that the server validates fields itself. Schemas are open objects.
 pub fn openapi_group_version(types: &[&ResourceType], group: &str, version: &str) -> Option<Value> {
-    let matching: Vec<&&ResourceType> = types
-        .iter()
-        .filter(|t| t.group == group && t.versions.iter().any(|v| v == version))
-        .collect();
-    if matching.is_empty() {
-        return None;
-    }
+    let matching = serving(types, group, version)?;
     let prefix = if group.is_empty() {
         format!("/api/{version}")
     } else {

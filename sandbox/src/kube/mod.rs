@@ -264,7 +264,7 @@ impl KubeEmulator {
         let shared = Arc::new(Shared {
             token: token.clone(),
             options: config.options.clone(),
-            store: Mutex::new(Store::new()),
+            store: Mutex::new(Store::with_system_namespaces()),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(Vec::new()),
             wake: Notify::new(),

@@ -180,6 +180,29 @@ impl Store {
         }
     }
 
+    /// A store with the namespaces every cluster has (`default` is where kubectl puts objects
+    /// without a namespace).
+    pub fn with_system_namespaces() -> Self {
+        let mut store = Self::new();
+        let namespaces = store
+            .find_type("", "v1", "namespaces")
+            .expect("namespaces are built in");
+        let options = WriteOptions {
+            manager: "kube-apiserver".into(),
+            version: "v1".into(),
+            part: Part::Main,
+            dry_run: false,
+        };
+        for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let namespace =
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+            store
+                .create(&namespaces, "", namespace, &options)
+                .expect("a fresh store takes the system namespaces");
+        }
+        store
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }
@@ -1014,6 +1037,20 @@ mod tests {
         assert_eq!(apply(&mut store, body(1, "a"))["metadata"]["generation"], 1);
         assert_eq!(apply(&mut store, body(1, "b"))["metadata"]["generation"], 1);
         assert_eq!(apply(&mut store, body(2, "b"))["metadata"]["generation"], 2);
+    }
+
+    #[test]
+    fn the_system_namespaces_exist_from_the_start() {
+        let store = Store::with_system_namespaces();
+        let namespaces = store.find_type("", "v1", "namespaces").unwrap();
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let namespace = store.get(&namespaces, "", name).unwrap();
+            assert_eq!(namespace["status"]["phase"], "Active");
+            assert_eq!(
+                namespace["metadata"]["labels"]["kubernetes.io/metadata.name"],
+                name
+            );
+        }
     }
 
     #[test]
