@@ -9,9 +9,14 @@ use std::path::PathBuf;
 
 use bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
 
-/// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
+/// Starts every emulator (the Kubernetes one with `kube_faults` injected), prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
-pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io::Result<()> {
+pub async fn up(
+    out: &mut impl Write,
+    state_dir: PathBuf,
+    seed: Seed,
+    kube_faults: Vec<kube::Fault>,
+) -> std::io::Result<()> {
     let admin = seed.users.iter().find(|u| u.sys_admin).cloned();
     let reader = seed
         .users
@@ -71,6 +76,9 @@ pub async fn up(out: &mut impl Write, state_dir: PathBuf, seed: Seed) -> std::io
         options: kube::Options::default(),
     })
     .await?;
+    for fault in kube_faults {
+        kube.inject(fault);
+    }
     writeln!(out, "KUBECONFIG={}", kube.kubeconfig_path().display())?;
     writeln!(out, "READY")?;
     out.flush()?;

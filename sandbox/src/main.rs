@@ -20,7 +20,31 @@ enum Command {
         /// Users, tokens, groups and projects to start with (JSON); a built-in seed by default.
         #[arg(long)]
         seed: Option<PathBuf>,
+        /// Kubernetes objects of this kind never become ready (fault knob; repeatable).
+        #[arg(long, value_enum)]
+        kube_never_ready: Vec<NeverReadyKind>,
+        /// Kubernetes watches end right after their initial events (fault knob).
+        #[arg(long)]
+        kube_drop_watches: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum NeverReadyKind {
+    Deployments,
+    Gitrepositories,
+    Kustomizations,
+}
+
+impl From<NeverReadyKind> for fluxstrap_sandbox::kube::NeverReady {
+    fn from(kind: NeverReadyKind) -> Self {
+        use fluxstrap_sandbox::kube::NeverReady;
+        match kind {
+            NeverReadyKind::Deployments => NeverReady::Deployments,
+            NeverReadyKind::Gitrepositories => NeverReady::GitRepositories,
+            NeverReadyKind::Kustomizations => NeverReady::Kustomizations,
+        }
+    }
 }
 
 #[tokio::main]
@@ -32,7 +56,12 @@ async fn main() -> std::io::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Up { state, seed } => {
+        Command::Up {
+            state,
+            seed,
+            kube_never_ready,
+            kube_drop_watches,
+        } => {
             let state = state.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("fluxstrap-sandbox-{}", std::process::id()))
             });
@@ -42,7 +71,15 @@ async fn main() -> std::io::Result<()> {
                 })?,
                 None => fluxstrap_sandbox::bitbucket::Seed::default(),
             };
-            fluxstrap_sandbox::up(&mut std::io::stdout(), state, seed).await
+            use fluxstrap_sandbox::kube::Fault;
+            let mut kube_faults: Vec<Fault> = kube_never_ready
+                .into_iter()
+                .map(|kind| Fault::NeverReady(kind.into()))
+                .collect();
+            if kube_drop_watches {
+                kube_faults.push(Fault::DropWatches);
+            }
+            fluxstrap_sandbox::up(&mut std::io::stdout(), state, seed, kube_faults).await
         }
     }
 }

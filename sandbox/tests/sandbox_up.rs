@@ -277,3 +277,81 @@ fn a_restart_keeps_repositories_keys_and_identities() {
     stop(second);
     let _ = std::fs::remove_dir_all(state);
 }
+
+/// `up --kube-never-ready deployments`: kubectl works with the printed KUBECONFIG (objects
+/// without a namespace land in `default`), and a Deployment never becomes Available.
+#[test]
+fn up_serves_kubectl_and_takes_kubernetes_fault_flags() {
+    let state = std::env::temp_dir().join(format!("fluxstrap-sandbox-kube-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fluxstrap-sandbox"))
+        .args(["up", "--kube-never-ready", "deployments", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting fluxstrap-sandbox up");
+    let mut kubeconfig = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line == "READY" {
+            break;
+        }
+        if let Some(path) = line.strip_prefix("KUBECONFIG=") {
+            kubeconfig = Some(path.to_string());
+        }
+    }
+    let kubeconfig = kubeconfig.expect("KUBECONFIG printed before READY");
+    let home = state.join("home");
+    let kubectl = |args: &[&str], stdin: Option<&str>| {
+        let mut command = Command::new("/usr/bin/kubectl");
+        command
+            .env("HOME", &home)
+            .env("KUBECONFIG", &kubeconfig)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut process = command.spawn().expect("kubectl at /usr/bin/kubectl");
+        if let Some(input) = stdin {
+            use std::io::Write as _;
+            process
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(process.stdin.take());
+        process.wait_with_output().unwrap()
+    };
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n";
+    let applied = kubectl(&["apply", "--server-side", "-f", "-"], Some(deployment));
+    assert_eq!(
+        String::from_utf8_lossy(&applied.stdout),
+        "deployment.apps/web serverside-applied\n",
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let waited = kubectl(
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deploy/web",
+            "--timeout=2s",
+        ],
+        None,
+    );
+    assert!(!waited.status.success());
+    assert!(
+        String::from_utf8_lossy(&waited.stderr).contains("timed out waiting for the condition"),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(state);
+}
