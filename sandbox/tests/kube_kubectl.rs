@@ -927,6 +927,21 @@ fn watch_labels_patches_deletes_secrets_and_generation() {
         cluster.jsonpath(&["deploy", "web", "-n", "team"], "{.metadata.generation}"),
         "2"
     );
+
+    // What a real server refuses: a changed Deployment selector, a name that is no DNS name.
+    cluster
+        .apply(&DEPLOYMENT.replace("app: web", "app: web2"), &[])
+        .fails_with(
+            "The Deployment \"web\" is invalid: spec.selector: Invalid value: \
+             v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}, \
+             MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable",
+        );
+    cluster
+        .apply(&configmap("Bad_Name", "  k: v\n"), &[])
+        .fails_with(
+            "The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": \
+             a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters",
+        );
 }
 
 #[test]
