@@ -2,7 +2,10 @@
 //! lives in its own module and is started by [`up`].
 
 pub mod bitbucket;
+mod error;
 pub mod kube;
+
+pub use error::{Error, Result};
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,7 +19,7 @@ pub async fn up(
     state_dir: PathBuf,
     seed: Seed,
     kube_faults: Vec<kube::Fault>,
-) -> std::io::Result<()> {
+) -> Result<()> {
     let admin = seed.users.iter().find(|u| u.sys_admin).cloned();
     let reader = seed
         .users
@@ -25,6 +28,8 @@ pub async fn up(
         .cloned();
     let project = seed.projects.first().cloned();
     let group = seed.groups.first().cloned();
+    // Printed together once everything listens, so READY means ready.
+    let mut settings: Vec<String> = Vec::new();
     let bitbucket = BitbucketEmulator::start(Config {
         listen: "127.0.0.1:0".parse().expect("a literal address"),
         context_path: String::new(),
@@ -40,35 +45,34 @@ pub async fn up(
         },
     })
     .await?;
-    writeln!(out, "BITBUCKET_URL={}", bitbucket.base_url())?;
+    settings.push(format!("BITBUCKET_URL={}", bitbucket.base_url()));
     if let Some(ca_file) = bitbucket.ca_file() {
-        writeln!(out, "BITBUCKET_CA_FILE={}", ca_file.display())?;
+        settings.push(format!("BITBUCKET_CA_FILE={}", ca_file.display()));
     }
     if let Some(ssh_url) = bitbucket.ssh_url() {
         // `ssh://host:port`: clients add the `git@` user themselves.
-        writeln!(
-            out,
+        settings.push(format!(
             "BITBUCKET_SSH_URL={}",
             ssh_url.replace("ssh://git@", "ssh://")
-        )?;
+        ));
     }
     if let Some(line) = bitbucket.ssh_known_hosts() {
-        writeln!(out, "BITBUCKET_SSH_KNOWN_HOSTS={line}")?;
+        settings.push(format!("BITBUCKET_SSH_KNOWN_HOSTS={line}"));
     }
     if let Some(admin) = admin {
-        writeln!(out, "BITBUCKET_USER={}", admin.name)?;
-        writeln!(out, "BITBUCKET_TOKEN={}", admin.token)?;
+        settings.push(format!("BITBUCKET_USER={}", admin.name));
+        settings.push(format!("BITBUCKET_TOKEN={}", admin.token));
     }
     if let Some(project) = project {
-        writeln!(out, "BITBUCKET_PROJECT={}", project.key)?;
-        writeln!(out, "BITBUCKET_PROJECT_NAME={}", project.name)?;
+        settings.push(format!("BITBUCKET_PROJECT={}", project.key));
+        settings.push(format!("BITBUCKET_PROJECT_NAME={}", project.name));
     }
     if let Some(group) = group {
-        writeln!(out, "BITBUCKET_GROUP={}", group.name)?;
+        settings.push(format!("BITBUCKET_GROUP={}", group.name));
     }
     if let Some(reader) = reader {
-        writeln!(out, "BITBUCKET_READONLY_USER={}", reader.name)?;
-        writeln!(out, "BITBUCKET_READONLY_TOKEN={}", reader.token)?;
+        settings.push(format!("BITBUCKET_READONLY_USER={}", reader.name));
+        settings.push(format!("BITBUCKET_READONLY_TOKEN={}", reader.token));
     }
     let kube = kube::KubeEmulator::start(kube::Config {
         listen: "127.0.0.1:0".parse().expect("a literal address"),
@@ -79,9 +83,10 @@ pub async fn up(
     for fault in kube_faults {
         kube.inject(fault);
     }
-    writeln!(out, "KUBECONFIG={}", kube.kubeconfig_path().display())?;
-    writeln!(out, "READY")?;
-    out.flush()?;
+    settings.push(format!("KUBECONFIG={}", kube.kubeconfig_path().display()));
+    writeln!(out, "{}\nREADY", settings.join("\n"))
+        .and_then(|()| out.flush())
+        .map_err(Error::io("printing the settings"))?;
     shutdown_signal().await;
     kube.stop().await;
     bitbucket.stop().await;

@@ -48,7 +48,17 @@ impl From<NeverReadyKind> for fluxstrap_sandbox::kube::NeverReady {
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("✗ {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> fluxstrap_sandbox::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -66,9 +76,10 @@ async fn main() -> std::io::Result<()> {
                 std::env::temp_dir().join(format!("fluxstrap-sandbox-{}", std::process::id()))
             });
             let seed = match seed {
-                Some(path) => serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| {
-                    std::io::Error::other(format!("invalid seed {}: {e}", path.display()))
-                })?,
+                Some(path) => std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+                    .map_err(|reason| fluxstrap_sandbox::Error::Seed { path, reason })?,
                 None => fluxstrap_sandbox::bitbucket::Seed::default(),
             };
             use fluxstrap_sandbox::kube::Fault;

@@ -212,16 +212,28 @@ async fn log_and_inject(
 }
 
 impl BitbucketEmulator {
-    pub async fn start(config: Config) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(config.listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+    pub async fn start(config: Config) -> crate::Result<Self> {
+        use crate::Error;
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| Error::Listen {
+                address: config.listen,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::io("preparing the HTTP listener"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::io("preparing the HTTP listener"))?;
         // The certificate names `localhost`, so HTTPS URLs use it rather than the IP.
         let (base_url, tls) = match &config.transport {
             Transport::Http => (format!("http://{addr}{}", config.context_path), None),
             Transport::Https { certificates } => (
                 format!("https://localhost:{}{}", addr.port(), config.context_path),
-                Some(tls::ensure_certificates(certificates)?),
+                Some(
+                    tls::ensure_certificates(certificates)
+                        .map_err(|e| Error::Tls(e.to_string()))?,
+                ),
             ),
         };
         let ssh = match &config.ssh {
@@ -230,13 +242,24 @@ impl BitbucketEmulator {
                 listen,
                 host_key_dir,
             } => {
-                let key = ssh::host_key(host_key_dir)?;
-                let listener = TcpListener::bind(listen).await?;
+                let key = ssh::host_key(host_key_dir).map_err(|e| Error::HostKey {
+                    dir: host_key_dir.clone(),
+                    reason: e.to_string(),
+                })?;
+                let listener = TcpListener::bind(listen)
+                    .await
+                    .map_err(|source| Error::Listen {
+                        address: *listen,
+                        source,
+                    })?;
                 Some((key, listener))
             }
         };
         let ssh_port = match &ssh {
-            Some((_, listener)) => listener.local_addr()?.port(),
+            Some((_, listener)) => listener
+                .local_addr()
+                .map_err(Error::io("preparing the SSH listener"))?
+                .port(),
             None => config.ssh_port,
         };
         let ssh_url = format!("ssh://git@127.0.0.1:{ssh_port}");
@@ -258,7 +281,8 @@ impl BitbucketEmulator {
         let ca_file = tls.as_ref().map(|t| t.ca_file.clone());
         let task = match tls {
             None => {
-                let listener = TcpListener::from_std(listener)?;
+                let listener = TcpListener::from_std(listener)
+                    .map_err(Error::io("preparing the HTTP listener"))?;
                 tokio::spawn(async move {
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
@@ -271,9 +295,11 @@ impl BitbucketEmulator {
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let config =
                     axum_server::tls_rustls::RustlsConfig::from_pem(tls.cert_pem, tls.key_pem)
-                        .await?;
+                        .await
+                        .map_err(|e| Error::Tls(e.to_string()))?;
                 let handle = axum_server::Handle::new();
-                let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)?
+                let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+                    .map_err(|e| Error::Tls(e.to_string()))?
                     .handle(handle.clone());
                 tokio::spawn(async move {
                     tokio::select! {
@@ -286,10 +312,10 @@ impl BitbucketEmulator {
         let mut ssh_known_hosts = None;
         let mut ssh_shutdown = None;
         if let Some((key, listener)) = ssh {
-            let public = key
-                .public_key()
-                .to_openssh()
-                .map_err(std::io::Error::other)?;
+            let public = key.public_key().to_openssh().map_err(|e| Error::HostKey {
+                dir: PathBuf::new(),
+                reason: e.to_string(),
+            })?;
             let mut fields = public.split_whitespace();
             ssh_known_hosts = Some(format!(
                 "[127.0.0.1]:{ssh_port} {} {}",

@@ -249,18 +249,33 @@ fn random_token() -> String {
 }
 
 impl KubeEmulator {
-    pub async fn start(config: Config) -> std::io::Result<Self> {
-        let tls = tls::mint()?;
+    pub async fn start(config: Config) -> crate::Result<Self> {
+        use crate::Error;
+        let tls = tls::mint().map_err(|e| Error::Tls(e.to_string()))?;
         let token = random_token();
-        let listener = std::net::TcpListener::bind(config.listen)?;
-        listener.set_nonblocking(true)?;
-        let base_url = format!("https://{}", listener.local_addr()?);
-        std::fs::create_dir_all(&config.state_dir)?;
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| Error::Listen {
+                address: config.listen,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::io("preparing the Kubernetes API listener"))?;
+        let base_url = format!(
+            "https://{}",
+            listener
+                .local_addr()
+                .map_err(Error::io("preparing the Kubernetes API listener"))?
+        );
         let kubeconfig_path = config.state_dir.join("kubeconfig");
-        std::fs::write(
-            &kubeconfig_path,
-            serde_json::to_vec_pretty(&kubeconfig(&base_url, &tls.ca_pem, &token))?,
-        )?;
+        let text = serde_json::to_vec_pretty(&kubeconfig(&base_url, &tls.ca_pem, &token))
+            .expect("a JSON value serialises");
+        std::fs::create_dir_all(&config.state_dir)
+            .and_then(|()| std::fs::write(&kubeconfig_path, text))
+            .map_err(|source| Error::Write {
+                path: kubeconfig_path.clone(),
+                source,
+            })?;
         let shared = Arc::new(Shared {
             token: token.clone(),
             options: config.options.clone(),
@@ -276,9 +291,11 @@ impl KubeEmulator {
             tls.cert_pem.into_bytes(),
             tls.key_pem.into_bytes(),
         )
-        .await?;
+        .await
+        .map_err(|e| Error::Tls(e.to_string()))?;
         let handle = axum_server::Handle::new();
-        let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls_config)?
+        let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls_config)
+            .map_err(|e| Error::Tls(e.to_string()))?
             .handle(handle.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
