@@ -56,6 +56,22 @@ pub(super) async fn repo_group_permissions(
     }
 }
 
+/// `?permission=` of a repository grant: only the `REPO_` levels.
+fn repo_level(params: &HashMap<String, String>) -> Result<Level, Response> {
+    params
+        .get("permission")
+        .filter(|p| p.starts_with("REPO_"))
+        .and_then(|p| Level::parse(p))
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "The permission must be REPO_READ, REPO_WRITE or REPO_ADMIN.",
+                None,
+                Some("permission"),
+            )
+        })
+}
+
 pub(super) async fn grant_repo_group(
     AxumState(shared): AxumState<Shared_>,
     headers: HeaderMap,
@@ -67,21 +83,9 @@ pub(super) async fn grant_repo_group(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let Some(level) = params
-        .get("permission")
-        .and_then(|p| Level::parse(p))
-        .filter(|_| {
-            params
-                .get("permission")
-                .is_some_and(|p| p.starts_with("REPO_"))
-        })
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The permission must be REPO_READ, REPO_WRITE or REPO_ADMIN.",
-            None,
-            Some("permission"),
-        );
+    let level = match repo_level(&params) {
+        Ok(level) => level,
+        Err(response) => return response,
     };
     let Some(name) = params.get("name").cloned() else {
         return error(
@@ -180,17 +184,9 @@ pub(super) async fn grant_repo_user(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let Some(level) = params
-        .get("permission")
-        .filter(|p| p.starts_with("REPO_"))
-        .and_then(|p| Level::parse(p))
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The permission must be REPO_READ, REPO_WRITE or REPO_ADMIN.",
-            None,
-            Some("permission"),
-        );
+    let level = match repo_level(&params) {
+        Ok(level) => level,
+        Err(response) => return response,
     };
     let Some(name) = params
         .get("name")
