@@ -265,6 +265,14 @@ impl FieldSet {
         }
     }
 
+    /// Whether the set holds `path` itself or anything below it.
+    pub fn reaches(&self, path: &[PathElement]) -> bool {
+        match path.split_first() {
+            None => true,
+            Some((head, rest)) => self.children.get(head).is_some_and(|c| c.reaches(rest)),
+        }
+    }
+
     pub fn insert(&mut self, path: &[PathElement]) {
         match path.split_first() {
             None => self.member = true,

@@ -207,27 +207,6 @@ pub fn apply(
         }
     };
 
-    let mut conflicts = Vec::new();
-    let mut conflicting_paths: Vec<(usize, Vec<PathElement>)> = Vec::new();
-    for path in leaf_paths(&applied_set) {
-        for (index, entry) in entries.iter().enumerate() {
-            if entry.is(writer.manager, "Apply", subresource) || !entry.fields.contains(&path) {
-                continue;
-            }
-            if value_at(&base, &path) != value_at(&applied_part, &path) {
-                conflicts.push(Conflict {
-                    manager: entry.manager.clone(),
-                    api_version: entry.api_version.clone(),
-                    path: display_path(&path),
-                });
-                conflicting_paths.push((index, path.clone()));
-            }
-        }
-    }
-    if !conflicts.is_empty() && !force {
-        return Err(conflicts);
-    }
-
     // Take applied metadata fields one by one; identity and bookkeeping stay the server's.
     let mut merged = merge(&base, &applied_part, schema, &mut Vec::new());
     if let (Some(merged_meta), Some(applied_meta)) = (
@@ -239,6 +218,30 @@ pub fn apply(
                 merged_meta.entry(key.to_string()).or_insert(v.clone());
             }
         }
+    }
+
+    // A conflict is a field another manager owns that this apply would change (an applied
+    // empty map merges, so it changes nothing by itself).
+    let mut conflicts = Vec::new();
+    let mut conflicting_paths: Vec<(usize, Vec<PathElement>)> = Vec::new();
+    for path in leaf_paths(&applied_set) {
+        if value_at(&base, &path) == value_at(&merged, &path) {
+            continue;
+        }
+        for (index, entry) in entries.iter().enumerate() {
+            if entry.is(writer.manager, "Apply", subresource) || !entry.fields.contains(&path) {
+                continue;
+            }
+            conflicts.push(Conflict {
+                manager: entry.manager.clone(),
+                api_version: entry.api_version.clone(),
+                path: display_path(&path),
+            });
+            conflicting_paths.push((index, path.clone()));
+        }
+    }
+    if !conflicts.is_empty() && !force {
+        return Err(conflicts);
     }
 
     // Ownership moves to the applier for the conflicting fields (force).
@@ -255,7 +258,8 @@ pub fn apply(
         let mut dropped: Vec<Vec<PathElement>> = previous
             .paths()
             .into_iter()
-            .filter(|path| !applied_set.contains(path))
+            // Still applied, or applied below (an empty map that now has keys): kept.
+            .filter(|path| !applied_set.reaches(path))
             .filter(|path| {
                 !entries
                     .iter()
@@ -305,7 +309,7 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>, 
     let removed: Vec<Vec<PathElement>> = old_set
         .paths()
         .into_iter()
-        .filter(|path| !new_set.contains(path))
+        .filter(|path| !new_set.reaches(path))
         .collect();
     let mut entries = old.map(read_entries).unwrap_or_default();
     if changed.is_empty() && removed.is_empty() {
@@ -457,6 +461,93 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dropped["data"], json!({"a": "1"}));
+    }
+
+    mod properties {
+        use super::*;
+        use crate::kube::fields::{FieldSet, ObjectPart};
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+
+        fn data() -> impl Strategy<Value = Value> {
+            btree_map("[a-e]", "[a-z0-9]{0,3}", 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, json!(v))).collect()))
+        }
+
+        /// Nested JSON with lists under the built-in list-map paths as well.
+        fn object() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                any::<bool>().prop_map(Value::Bool),
+                any::<i32>().prop_map(|n| json!(n)),
+                "[a-z]{0,4}".prop_map(Value::String),
+            ];
+            let tree = leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    btree_map("[a-c]", inner.clone(), 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                    vec(inner, 0..3).prop_map(Value::Array),
+                ]
+            });
+            (tree, vec("[a-c]", 0..3)).prop_map(|(spec, names)| {
+                let containers: Vec<Value> = names
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(|n| json!({"name": n, "image": format!("{n}:1")}))
+                    .collect();
+                json!({"spec": {"x": spec, "template": {"spec": {"containers": containers}}}})
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn applying_twice_is_idempotent(a in data()) {
+                let first = apply(None, &cm(a.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let second = apply(Some(&first), &cm(a), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                prop_assert_eq!(first, second);
+            }
+
+            #[test]
+            fn a_sole_applier_gets_exactly_what_it_applies(a in data(), b in data()) {
+                let first = apply(None, &cm(a), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let second = apply(Some(&first), &cm(b.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let expected = if b.as_object().is_some_and(|m| m.is_empty()) { json!({}) } else { b };
+                prop_assert_eq!(second.get("data").cloned().unwrap_or(json!({})), expected);
+            }
+
+            #[test]
+            fn another_manager_with_equal_values_never_conflicts(a in data()) {
+                let first = apply(None, &cm(a.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                prop_assert!(apply(Some(&first), &cm(a), &writer("n"), false, &Schema::BuiltIn).is_ok());
+            }
+
+            #[test]
+            fn dropping_fields_never_touches_another_managers(mine in data(), theirs in data()) {
+                let prefixed = |value: &Value, prefix: &str| -> Value {
+                    Value::Object(value.as_object().unwrap().iter()
+                        .map(|(k, v)| (format!("{prefix}{k}"), v.clone())).collect())
+                };
+                let (mine, theirs) = (prefixed(&mine, "m"), prefixed(&theirs, "n"));
+                let first = apply(None, &cm(mine), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let both = apply(Some(&first), &cm(theirs.clone()), &writer("n"), false, &Schema::BuiltIn).unwrap();
+                let dropped = apply(Some(&both), &cm(json!({})), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let data = dropped.get("data").cloned().unwrap_or(json!({}));
+                for (key, value) in theirs.as_object().unwrap() {
+                    prop_assert_eq!(data.get(key), Some(value));
+                }
+                prop_assert!(data.as_object().unwrap().keys().all(|k| k.starts_with('n')));
+            }
+
+            #[test]
+            fn fields_v1_round_trips(object in object()) {
+                let set = FieldSet::of_object(
+                    &object,
+                    &Schema::BuiltIn,
+                    ObjectPart::Main { status_is_separate: true },
+                );
+                prop_assert_eq!(FieldSet::from_json(&set.to_json()), set);
+            }
+        }
     }
 
     #[test]
