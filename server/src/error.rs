@@ -35,7 +35,7 @@ pub enum Error {
     #[error("cannot load the kubeconfig: {0} (pass --kubeconfig/--context, or set KUBECONFIG)")]
     Kubeconfig(String),
 
-    #[error("{action}: {source}")]
+    #[error("{action}: {}", describe_kube(.source))]
     Kube {
         action: String,
         #[source]
@@ -89,4 +89,28 @@ pub enum Error {
 
     #[error("{0}")]
     Git(String),
+}
+
+/// A kube error as a person reads it: the API server's own message for API errors, the whole
+/// cause chain (down to "Connection refused") with a hint for transport errors.
+fn describe_kube(error: &kube::Error) -> String {
+    if let kube::Error::Api(status) = error {
+        return format!("{} ({} {})", status.message, status.code, status.reason);
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    if matches!(error, kube::Error::Service(_) | kube::Error::HyperError(_)) {
+        text.push_str(
+            " (is the cluster up, and are the kubeconfig's server address and context the right ones?)",
+        );
+    }
+    text
 }

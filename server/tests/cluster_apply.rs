@@ -976,3 +976,63 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
     sandbox.kube.stop().await;
     sandbox.bitbucket.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kubeconfig_context_given_is_used_not_the_current_one() {
+    let sandbox = sandbox("cluster-context", no_flux()).await;
+    // A kubeconfig whose current context points at nothing, plus the emulator's context.
+    let mut kubeconfig: Value =
+        serde_json::from_slice(&std::fs::read(sandbox.kube.kubeconfig_path()).unwrap()).unwrap();
+    kubeconfig["clusters"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "gone", "cluster": {"server": "https://127.0.0.1:1"}}));
+    kubeconfig["contexts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "gone", "context": {"cluster": "gone", "user": "fluxstrap-sandbox"}}));
+    kubeconfig["current-context"] = serde_json::json!("gone");
+    let path = sandbox.root.join("two-contexts.json");
+    std::fs::write(&path, serde_json::to_vec(&kubeconfig).unwrap()).unwrap();
+
+    let chosen = Cluster::connect(&KubeconfigSource::File {
+        path: path.clone(),
+        context: Some("fluxstrap-sandbox".into()),
+    })
+    .await
+    .unwrap();
+    chosen
+        .apply_staged(
+            objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: chosen\n"),
+            &fast(Duration::from_secs(10)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(sandbox.kube.object("", "Namespace", "", "chosen").is_some());
+
+    let current = Cluster::connect(&KubeconfigSource::File {
+        path,
+        context: None,
+    })
+    .await
+    .unwrap();
+    let error = current
+        .apply_staged(
+            objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n"),
+            &fast(Duration::from_secs(10)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("discovering the cluster's API: ")
+            && message.contains("Connection refused")
+            && message
+                .ends_with("are the kubeconfig's server address and context the right ones?)"),
+        "{message}"
+    );
+    sandbox.kube.stop().await;
+    sandbox.bitbucket.stop().await;
+}

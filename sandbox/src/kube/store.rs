@@ -91,6 +91,8 @@ pub struct Store {
     sender: broadcast::Sender<Event>,
     uid_counter: u64,
     cluster_ips: u32,
+    /// How many events are kept for watches that resume.
+    window: usize,
 }
 
 /// Seconds since the epoch as RFC 3339 UTC (`2026-11-25T06:00:00Z`).
@@ -231,7 +233,11 @@ impl Default for Store {
 
 impl Store {
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(EVENT_WINDOW);
+        Self::with_window(EVENT_WINDOW)
+    }
+
+    fn with_window(window: usize) -> Self {
+        let (sender, _) = broadcast::channel(window);
         Self {
             built_in: built_in_types(),
             custom: BTreeMap::new(),
@@ -242,6 +248,7 @@ impl Store {
             sender,
             uid_counter: 0,
             cluster_ips: 10,
+            window,
         }
     }
 
@@ -386,7 +393,7 @@ impl Store {
             plural: resource.plural.clone(),
             object,
         };
-        if self.events.len() == EVENT_WINDOW {
+        if self.events.len() == self.window {
             self.events.pop_front();
         }
         self.events.push_back(event.clone());
@@ -1208,6 +1215,29 @@ mod tests {
             "Deployment.apps \"d\" is invalid: spec.selector: Invalid value: \
              v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"b\"}, \
              MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+        );
+    }
+
+    #[test]
+    fn watches_resume_within_the_window_and_expire_before_it() {
+        let mut store = Store::with_window(3);
+        let namespaces = store.find_type("", "v1", "namespaces").unwrap();
+        let mut versions = Vec::new();
+        for name in ["a", "b", "c", "d", "e"] {
+            let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+            store.create(&namespaces, "", body, &options("t")).unwrap();
+            versions.push(store.resource_version());
+        }
+        // The last three events are kept: resuming from the one before them still works.
+        let resumed = store.events_since(versions[1]).unwrap();
+        let names: Vec<&str> = resumed
+            .iter()
+            .map(|e| e.object["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["c", "d", "e"]);
+        assert!(
+            store.events_since(versions[0]).is_none(),
+            "older than the window"
         );
     }
 
