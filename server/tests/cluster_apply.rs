@@ -373,10 +373,15 @@ async fn full_install_and_sync_become_healthy_and_a_second_apply_changes_nothing
     assert_eq!(writes_before, writes_after);
 
     println!(
-        "apply timings against the emulator (debug build): full v2.9.4 install with all \
+        "apply timings against the emulator ({} build): full v2.9.4 install with all \
          components ({} objects) {install_time:?}; sync objects {sync_apply_time:?}; \
          waits until Flux reports {revision} and all components are healthy {sync_time:?}; \
          re-apply (all unchanged) {reapply_time:?}",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
         again.len()
     );
     sandbox.kube.stop().await;

@@ -8,14 +8,20 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::selector::Selector;
 use super::store::now;
 use super::{NeverReady, Shared};
 
-/// When each object generation was first seen, to delay its readiness.
+/// The controllers' memory between passes.
 #[derive(Default)]
 pub struct Timers {
+    /// When each object generation was first seen, to delay its readiness.
     first_seen: HashMap<(String, String, String, i64), Instant>,
+    /// The CRD (uid, generation) whose kinds are served, by CRD name.
+    registered: HashMap<String, (String, i64)>,
+    /// The store's resourceVersion after the last pass, and whether anything was left waiting:
+    /// an unchanged store with nothing waiting needs no pass.
+    seen_version: u64,
+    waiting: bool,
 }
 
 impl Timers {
@@ -46,28 +52,54 @@ fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// One pass over CRDs and Deployments.
+fn number(object: &Value, pointer: &str) -> Option<i64> {
+    object.pointer(pointer).and_then(Value::as_i64)
+}
+
+/// One pass over CRDs and Deployments, when the store changed or a delay is running.
 pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
-    let all = Selector::default();
     let mut store = shared.store.lock().expect("store lock");
+    if store.resource_version() == timers.seen_version && !timers.waiting {
+        return;
+    }
+    let mut waiting = false;
     let crd_type = store
         .find_kind("apiextensions.k8s.io", "CustomResourceDefinition")
         .expect("CRDs are built in");
-    for crd in store.list(&crd_type, None, &all, &all) {
-        let name = text(&crd, "/metadata/name").to_string();
-        if condition_true(&crd, "Established") {
-            // Spec changes (new versions) are served at once once established.
-            store.register_crd(&crd);
+    // Small work items first: the objects themselves are large (CRD schemas).
+    let crds: Vec<(String, String, i64, bool)> = store
+        .objects_of(&crd_type)
+        .map(|crd| {
+            (
+                text(crd, "/metadata/name").to_string(),
+                text(crd, "/metadata/uid").to_string(),
+                number(crd, "/metadata/generation").unwrap_or(1),
+                condition_true(crd, "Established"),
+            )
+        })
+        .collect();
+    timers
+        .registered
+        .retain(|name, _| crds.iter().any(|(n, ..)| n == name));
+    for (name, uid, generation, established) in crds {
+        if established {
+            // Spec changes (new versions) are served as soon as they are stored.
+            if timers.registered.get(&name) != Some(&(uid.clone(), generation))
+                && let Some(crd) = store.get(&crd_type, "", &name).cloned()
+            {
+                store.register_crd(&crd);
+                timers.registered.insert(name, (uid, generation));
+            }
             continue;
         }
-        let generation = crd
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
         let waited = timers.elapsed(("crd".into(), String::new(), name.clone(), generation));
         if waited < shared.options.crd_established_after {
+            waiting = true;
             continue;
         }
+        let Some(crd) = store.get(&crd_type, "", &name).cloned() else {
+            continue;
+        };
         let now = now();
         let storage = crd
             .pointer("/spec/versions")
@@ -93,65 +125,68 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
         });
         if let Ok(updated) = store.set_status(&crd_type, "", &name, status, "kube-apiserver") {
             store.register_crd(&updated);
+            timers.registered.insert(name, (uid, generation));
         }
     }
 
-    if shared.never_ready(NeverReady::Deployments) {
-        return;
-    }
-    let deployment_type = store
-        .find_kind("apps", "Deployment")
-        .expect("Deployments are built in");
-    for deployment in store.list(&deployment_type, None, &all, &all) {
-        let generation = deployment
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let replicas = deployment
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let observed = deployment
-            .pointer("/status/observedGeneration")
-            .and_then(Value::as_i64);
-        let available = deployment
-            .pointer("/status/availableReplicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if observed == Some(generation) && available == replicas {
-            continue;
+    if !shared.never_ready(NeverReady::Deployments) {
+        let deployment_type = store
+            .find_kind("apps", "Deployment")
+            .expect("Deployments are built in");
+        let pending: Vec<(String, String, i64, i64)> = store
+            .objects_of(&deployment_type)
+            .filter_map(|deployment| {
+                let generation = number(deployment, "/metadata/generation").unwrap_or(1);
+                let replicas = number(deployment, "/spec/replicas").unwrap_or(1);
+                let observed = number(deployment, "/status/observedGeneration");
+                let available = number(deployment, "/status/availableReplicas").unwrap_or(0);
+                (observed != Some(generation) || available != replicas).then(|| {
+                    (
+                        text(deployment, "/metadata/namespace").to_string(),
+                        text(deployment, "/metadata/name").to_string(),
+                        generation,
+                        replicas,
+                    )
+                })
+            })
+            .collect();
+        for (namespace, name, generation, replicas) in pending {
+            let waited = timers.elapsed((
+                "deployment".into(),
+                namespace.clone(),
+                name.clone(),
+                generation,
+            ));
+            if waited < shared.options.deployment_available_after {
+                waiting = true;
+                continue;
+            }
+            let now = now();
+            let status = json!({
+                "observedGeneration": generation,
+                "replicas": replicas, "updatedReplicas": replicas,
+                "readyReplicas": replicas, "availableReplicas": replicas,
+                "conditions": [
+                    {"type": "Available", "status": "True", "lastUpdateTime": now,
+                     "lastTransitionTime": now, "reason": "MinimumReplicasAvailable",
+                     "message": "Deployment has minimum availability."},
+                    {"type": "Progressing", "status": "True", "lastUpdateTime": now,
+                     "lastTransitionTime": now, "reason": "NewReplicaSetAvailable",
+                     "message": format!("ReplicaSet \"{name}-5d4f8c7b9\" has successfully progressed.")},
+                ],
+            });
+            let _ = store.set_status(
+                &deployment_type,
+                &namespace,
+                &name,
+                status,
+                "kube-controller-manager",
+            );
         }
-        let namespace = text(&deployment, "/metadata/namespace").to_string();
-        let name = text(&deployment, "/metadata/name").to_string();
-        let waited = timers.elapsed((
-            "deployment".into(),
-            namespace.clone(),
-            name.clone(),
-            generation,
-        ));
-        if waited < shared.options.deployment_available_after {
-            continue;
-        }
-        let now = now();
-        let status = json!({
-            "observedGeneration": generation,
-            "replicas": replicas, "updatedReplicas": replicas,
-            "readyReplicas": replicas, "availableReplicas": replicas,
-            "conditions": [
-                {"type": "Available", "status": "True", "lastUpdateTime": now,
-                 "lastTransitionTime": now, "reason": "MinimumReplicasAvailable",
-                 "message": "Deployment has minimum availability."},
-                {"type": "Progressing", "status": "True", "lastUpdateTime": now,
-                 "lastTransitionTime": now, "reason": "NewReplicaSetAvailable",
-                 "message": format!("ReplicaSet \"{name}-5d4f8c7b9\" has successfully progressed.")},
-            ],
-        });
-        let _ = store.set_status(
-            &deployment_type,
-            &namespace,
-            &name,
-            status,
-            "kube-controller-manager",
-        );
+    } else {
+        // Faults can be cleared: look again later.
+        waiting = true;
     }
+    timers.seen_version = store.resource_version();
+    timers.waiting = waiting;
 }

@@ -369,6 +369,14 @@ impl Store {
             .collect()
     }
 
+    /// The stored objects of one type, without copying them.
+    pub fn objects_of<'a>(&'a self, resource: &'a ResourceType) -> impl Iterator<Item = &'a Value> {
+        self.objects
+            .iter()
+            .filter(move |(key, _)| key.group == resource.group && key.plural == resource.plural)
+            .map(|(_, object)| object)
+    }
+
     /// Events after `resource_version`, or `None` when that is older than the window.
     pub fn events_since(&self, resource_version: u64) -> Option<Vec<Event>> {
         if let Some(oldest) = self.events.front()
