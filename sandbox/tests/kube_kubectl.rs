@@ -491,6 +491,27 @@ spec:
         cluster.jsonpath(&["gitrepo", "fleet", "-n", "flux-system"], "{.spec.url}"),
         "ssh://git@example.com/PLAT/fleet"
     );
+    // The CRD's schema is enforced: unknown fields refused under strict validation and dropped
+    // without it; types and patterns checked with the API server's words.
+    let unknown = repository
+        .replace("name: fleet", "name: strict")
+        .replace("  interval: 1m0s", "  interval: 1m0s\n  bogus: true");
+    cluster.apply(&unknown, &[]).fails_with(
+        "Error from server (BadRequest): failed to create typed patch object (flux-system/strict; \
+         source.toolkit.fluxcd.io/v1, Kind=GitRepository): .spec.bogus: field not declared in schema",
+    );
+    cluster.apply(&unknown, &["--validate=false"]).ok();
+    assert_eq!(
+        cluster.jsonpath(&["gitrepo", "strict", "-n", "flux-system"], "{.spec.bogus}"),
+        ""
+    );
+    let invalid = repository
+        .replace("name: fleet", "name: invalid")
+        .replace("ssh://git@example.com", "ftp://example.com");
+    cluster.apply(&invalid, &[]).fails_with(
+        "The GitRepository \"invalid\" is invalid: spec.url: Invalid value: \"ftp://example.com/PLAT/fleet\": \
+         spec.url in body should match '^(http|https|ssh)://.*$'",
+    );
     assert!(
         cluster
             .kubectl(&["get", "ks", "-A"])

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::discovery;
+use super::schema::FieldValidation;
 use super::status::ApiError;
 use super::store::{Part, PatchKind, WriteOptions};
 use super::types::ResourceType;
@@ -444,6 +445,7 @@ fn write_options(
         version: version.to_string(),
         part,
         dry_run,
+        validation: FieldValidation::from_query(query.get("fieldValidation")),
     })
 }
 

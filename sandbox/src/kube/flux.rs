@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
+use super::schema::FieldValidation;
 use super::selector::Selector;
 use super::store::{Part, PatchKind, WriteOptions, now};
 use super::types::ResourceType;
@@ -776,6 +777,7 @@ impl Simulator {
             version: String::new(),
             part: Part::Main,
             dry_run: false,
+            validation: FieldValidation::Prune,
         };
         let mut inventory = Vec::new();
         let mut store = shared.store.lock().expect("store lock");

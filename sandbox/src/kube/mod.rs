@@ -10,6 +10,7 @@ mod discovery;
 mod fields;
 mod flux;
 mod patch;
+mod schema;
 mod selector;
 mod ssa;
 mod status;

@@ -109,6 +109,37 @@ impl ApiError {
         error
     }
 
+    /// 422 with every cause: `Kind.group "name" is invalid: [a: x, b: y]` (no brackets for one).
+    pub fn invalid_all(
+        kind_and_group: &str,
+        name: &str,
+        causes: &[(String, String)],
+        details: Value,
+    ) -> Self {
+        let parts: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let listed = if parts.len() == 1 {
+            parts[0].clone()
+        } else {
+            format!("[{}]", parts.join(", "))
+        };
+        let mut error = Self::new(
+            422,
+            "Invalid",
+            format!("{kind_and_group} \"{name}\" is invalid: {listed}"),
+        );
+        let mut details = details;
+        details["causes"] = Value::Array(
+            causes
+                .iter()
+                .map(|(field, message)| {
+                    json!({"reason": "FieldValueInvalid", "message": message, "field": field})
+                })
+                .collect(),
+        );
+        error.details = details;
+        error
+    }
+
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
         Self::new(415, "UnsupportedMediaType", message)
     }

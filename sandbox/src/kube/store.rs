@@ -8,8 +8,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::fields::ObjectPart;
+use super::fields::{ObjectPart, Schema};
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
+use super::schema::{self, FieldValidation};
 use super::selector::Selector;
 use super::ssa::{self, Writer};
 use super::status::ApiError;
@@ -76,6 +77,8 @@ pub struct WriteOptions {
     pub version: String,
     pub part: Part,
     pub dry_run: bool,
+    /// What to do with fields a custom resource's schema does not declare.
+    pub validation: FieldValidation,
 }
 
 /// The emulator's whole state.
@@ -264,6 +267,7 @@ impl Store {
             version: "v1".into(),
             part: Part::Main,
             dry_run: false,
+            validation: FieldValidation::Prune,
         };
         for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let namespace =
@@ -547,6 +551,22 @@ impl Store {
                 if old.is_none() {
                     self.check_namespace(resource, namespace)?;
                 }
+                // Fields the CRD's schema does not declare: dropped, or refused when Strict.
+                let mut pruned = patch.clone();
+                if let (Schema::Custom(schema), Part::Main) = (&resource.schema, options.part) {
+                    let findings = schema::check(schema, &mut pruned, !resource.status_subresource);
+                    if let Some(field) = findings.unknown.first()
+                        && options.validation == FieldValidation::Strict
+                    {
+                        return Err(ApiError::bad_request(format!(
+                            "failed to create typed patch object ({namespace}/{name}; {}, \
+                             Kind={}): .{field}: field not declared in schema",
+                            resource.api_version(&options.version),
+                            resource.kind
+                        )));
+                    }
+                }
+                let patch = &pruned;
                 let now = now();
                 let api_version = resource.api_version(&options.version);
                 let writer = Writer {
@@ -904,6 +924,31 @@ impl Store {
             (Part::Main, false, _) => {}
         }
 
+        if let (Schema::Custom(schema), Part::Main) = (&resource.schema, options.part) {
+            let findings = schema::check(schema, &mut candidate, !resource.status_subresource);
+            if let Some(field) = findings.unknown.first()
+                && options.validation == FieldValidation::Strict
+                && record_update
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{kind} in version \"{}\" cannot be handled as a {kind}: strict decoding \
+                     error: unknown field \"{field}\"",
+                    options.version,
+                    kind = resource.kind
+                )));
+            }
+            if !findings.invalid.is_empty() {
+                let mut details =
+                    json!({"name": name, "group": resource.group, "kind": resource.kind});
+                details["causes"] = json!([]);
+                return Err(ApiError::invalid_all(
+                    &format!("{}.{}", resource.kind, resource.group),
+                    name,
+                    &findings.invalid,
+                    details,
+                ));
+            }
+        }
         if options.part == Part::Main {
             self.apply_defaults(resource, &mut candidate, old.as_ref());
         }
@@ -1023,6 +1068,7 @@ impl Store {
                 Part::Main
             },
             dry_run: false,
+            validation: FieldValidation::Prune,
         };
         let old = self.get(resource, namespace, name).cloned();
         self.commit(resource, namespace, name, old, object, true, &options)
@@ -1047,6 +1093,7 @@ mod tests {
             version: "v1".into(),
             part: Part::Main,
             dry_run: false,
+            validation: FieldValidation::Prune,
         }
     }
 
