@@ -58,6 +58,16 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
+/// The node's `required` list.
+fn required_fields(schema: &Value) -> impl Iterator<Item = &str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 /// Checks (and prunes) `value` at `path` against the schema node.
 fn walk(schema: &Value, value: &mut Value, path: &str, findings: &mut Findings) {
     if value.is_null() && schema.get("nullable").and_then(Value::as_bool) == Some(true) {
@@ -117,13 +127,7 @@ fn walk_object(schema: &Value, map: &mut Map<String, Value>, path: &str, finding
     {
         return;
     }
-    for required in schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    for required in required_fields(schema) {
         if !map.contains_key(required) {
             findings
                 .invalid
@@ -198,13 +202,7 @@ fn check_unsorted(schema: &Value, object: &mut Value, with_status: bool) -> Find
             }
         }
     }
-    for required in schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    for required in required_fields(schema) {
         if !matches!(required, "apiVersion" | "kind" | "metadata") && !map.contains_key(required) {
             findings
                 .invalid
