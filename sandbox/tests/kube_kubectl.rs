@@ -491,6 +491,21 @@ spec:
         cluster.jsonpath(&["gitrepo", "fleet", "-n", "flux-system"], "{.spec.url}"),
         "ssh://git@example.com/PLAT/fleet"
     );
+    // `kubectl get` prints the CRD's printer columns (served as a Table).
+    let printed = cluster.kubectl(&["get", "gitrepositories", "-n", "flux-system"]);
+    let header: Vec<&str> = printed
+        .ok()
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(header, ["NAME", "URL", "AGE", "READY", "STATUS"]);
+    assert!(
+        printed.stdout.contains("ssh://git@example.com/PLAT/fleet"),
+        "{}",
+        printed.stdout
+    );
     // The CRD's schema is enforced: unknown fields refused under strict validation and dropped
     // without it; types and patterns checked with the API server's words.
     let unknown = repository
@@ -766,6 +781,18 @@ fn deployments_roll_out_and_watches_work_with_and_without_watch_list() {
             None,
         );
         assert_eq!(out.ok(), "deployment.apps/web condition met\n");
+        // The built-in printer's columns.
+        let printed = cluster.kubectl(&["get", "deploy", "web", "-n", "team"]);
+        let lines: Vec<Vec<&str>> = printed
+            .ok()
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            lines[0],
+            ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+        );
+        assert_eq!(lines[1][..4], ["web", "2/2", "2", "2"]);
         let log = cluster.log();
         let watch_lists: Vec<&LoggedRequest> = log
             .iter()
@@ -1085,6 +1112,13 @@ fn other_installed_kubectl_releases() {
         );
         assert!(
             out.ok().contains("configmap/settings"),
+            "{name}: {}",
+            out.stdout
+        );
+        let out = cluster.run(&binary, &[], &["get", "deploy", "-n", "team"], None);
+        assert!(
+            out.ok()
+                .starts_with("NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    2/2 "),
             "{name}: {}",
             out.stdout
         );

@@ -12,6 +12,7 @@ use super::discovery;
 use super::schema::FieldValidation;
 use super::status::ApiError;
 use super::store::{Part, PatchKind, WriteOptions};
+use super::table;
 use super::types::ResourceType;
 use super::watch;
 use super::{Discovery, Shared};
@@ -101,6 +102,13 @@ fn parse_target(segments: &[&str]) -> Option<Target> {
         }),
         _ => None,
     }
+}
+
+fn accept(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 fn json_response(code: StatusCode, body: &Value) -> Response {
@@ -334,11 +342,25 @@ async fn resource_request(
     }
     let result = match target {
         Target::Collection { .. } if method == Method::GET && query.flag("watch") => {
-            return watch::watch(shared, resource, version.to_string(), namespace, query).await;
+            let table = table::wanted(accept(headers));
+            return watch::watch(
+                shared,
+                resource,
+                version.to_string(),
+                namespace,
+                query,
+                table,
+            )
+            .await;
         }
-        Target::Collection { .. } if method == Method::GET => {
-            list(&shared, &resource, version, namespace.as_deref(), query)
-        }
+        Target::Collection { .. } if method == Method::GET => list(
+            &shared,
+            &resource,
+            version,
+            namespace.as_deref(),
+            query,
+            headers,
+        ),
         Target::Collection { .. } if method == Method::POST => {
             let Some(namespace) = namespace.or_else(|| (!resource.namespaced).then(String::new))
             else {
@@ -394,9 +416,18 @@ fn list(
     version: &str,
     namespace: Option<&str>,
     query: &Query,
+    headers: &HeaderMap,
 ) -> Answer {
     let (labels, fields) = selectors(query)?;
     let store = shared.store.lock().expect("store lock");
+    if table::wanted(accept(headers)) {
+        let objects = store.list(resource, namespace, &labels, &fields);
+        let rv = store.resource_version();
+        return Ok((
+            StatusCode::OK,
+            table::table(resource, version, &objects, rv, true),
+        ));
+    }
     let items: Vec<Value> = store
         .list(resource, namespace, &labels, &fields)
         .into_iter()
@@ -484,6 +515,11 @@ fn object_request(
         Method::GET => {
             let store = shared.store.lock().expect("store lock");
             let object = store.get_or_404(resource, namespace, name)?;
+            if table::wanted(accept(headers)) {
+                let rv = store.resource_version();
+                let table = table::table(resource, version, &[object], rv, true);
+                return Ok((StatusCode::OK, table));
+            }
             return Ok((StatusCode::OK, served(resource, version, object)));
         }
         Method::PUT => {

@@ -15,6 +15,7 @@ mod selector;
 mod ssa;
 mod status;
 mod store;
+mod table;
 mod tls;
 mod types;
 mod watch;

@@ -26,6 +26,8 @@ pub struct ResourceType {
     /// Custom resources: strategic merge patches are refused (415).
     pub custom: bool,
     pub schema: Schema,
+    /// A CRD's `additionalPrinterColumns`, by version.
+    pub printer_columns: Vec<(String, Vec<Value>)>,
 }
 
 impl ResourceType {
@@ -248,6 +250,7 @@ pub fn built_in_types() -> Vec<ResourceType> {
             has_generation: b.has_generation,
             custom: false,
             schema: Schema::BuiltIn,
+            printer_columns: Vec::new(),
         })
         .collect()
 }
@@ -332,6 +335,17 @@ pub fn type_of_crd(crd: &Value) -> Option<ResourceType> {
                 .cloned()
                 .unwrap_or(Value::Null),
         ),
+        printer_columns: served
+            .iter()
+            .filter_map(|v| {
+                let columns = v
+                    .get("additionalPrinterColumns")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                Some((text(v.get("name"))?, columns))
+            })
+            .collect(),
     })
 }
 

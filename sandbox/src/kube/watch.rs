@@ -30,6 +30,8 @@ struct Filter {
     namespace: Option<String>,
     labels: Selector,
     fields: Selector,
+    /// `kubectl get -w` asks for Tables: each event then carries a one-row Table.
+    table: bool,
 }
 
 impl Filter {
@@ -50,6 +52,14 @@ impl Filter {
     fn line(&self, event_type: &str, object: &Value) -> Bytes {
         let mut object = object.clone();
         object["apiVersion"] = json!(self.resource.api_version(&self.version));
+        if self.table && event_type != "BOOKMARK" {
+            let rv = object
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|rv| rv.parse().ok())
+                .unwrap_or(0);
+            object = super::table::table(&self.resource, &self.version, &[object], rv, true);
+        }
         let mut line =
             serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
         line.push(b'\n');
@@ -73,6 +83,7 @@ pub async fn watch(
     version: String,
     namespace: Option<String>,
     query: &Query,
+    table: bool,
 ) -> Response {
     let labels = match Selector::parse(query.get("labelSelector").unwrap_or("")) {
         Ok(s) => s,
@@ -114,6 +125,7 @@ pub async fn watch(
         namespace,
         labels,
         fields,
+        table,
     };
     let mut pending = VecDeque::new();
     let (receiver, after) = {
