@@ -153,6 +153,14 @@ impl Drop for Cluster {
     }
 }
 
+/// Polls `done` for up to 10 s (controllers act asynchronously, as in a cluster).
+fn eventually(done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 fn options() -> Options {
     Options {
         flux: FluxSimulation::Disabled,
@@ -781,6 +789,34 @@ fn deployments_roll_out_and_watches_work_with_and_without_watch_list() {
             None,
         );
         assert_eq!(out.ok(), "deployment.apps/web condition met\n");
+        // ReplicaSet and Running pods behind it; `kubectl scale` through the /scale subresource.
+        let pods = |cluster: &Cluster| {
+            cluster
+                .jsonpath(
+                    &["pods", "-n", "team", "-l", "app=web"],
+                    "{.items[*].status.phase}",
+                )
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pods(&cluster), ["Running", "Running"]);
+        let out = cluster.kubectl(&["scale", "deploy/web", "-n", "team", "--replicas=3"]);
+        assert_eq!(out.ok(), "deployment.apps/web scaled\n");
+        cluster
+            .kubectl(&[
+                "rollout",
+                "status",
+                "deploy/web",
+                "-n",
+                "team",
+                "--timeout=10s",
+            ])
+            .ok();
+        eventually(|| pods(&cluster).len() == 3);
+        assert_eq!(pods(&cluster), ["Running", "Running", "Running"]);
+        let sets = cluster.jsonpath(&["rs", "-n", "team"], "{.items[*].spec.replicas}");
+        assert_eq!(sets, "3");
         // The built-in printer's columns.
         let printed = cluster.kubectl(&["get", "deploy", "web", "-n", "team"]);
         let lines: Vec<Vec<&str>> = printed
@@ -792,7 +828,17 @@ fn deployments_roll_out_and_watches_work_with_and_without_watch_list() {
             lines[0],
             ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
         );
-        assert_eq!(lines[1][..4], ["web", "2/2", "2", "2"]);
+        assert_eq!(lines[1][..4], ["web", "3/3", "3", "3"]);
+        // Deleting the Deployment takes its ReplicaSet and pods with it.
+        cluster
+            .kubectl(&["delete", "deploy", "web", "-n", "team"])
+            .ok();
+        eventually(|| pods(&cluster).is_empty());
+        assert!(pods(&cluster).is_empty());
+        assert_eq!(
+            cluster.jsonpath(&["rs", "-n", "team"], "{.items[*].metadata.name}"),
+            ""
+        );
         let log = cluster.log();
         let watch_lists: Vec<&LoggedRequest> = log
             .iter()

@@ -381,12 +381,20 @@ async fn resource_request(
             if resource.namespaced && namespace.is_none() {
                 return ApiError::unknown_resource().into_response();
             }
+            let namespace = namespace.unwrap_or_default();
             let part = match subresource.as_deref() {
                 None => Part::Main,
                 Some("status") if resource.status_subresource => Part::Status,
+                Some("scale") if resource.scale_subresource => {
+                    return match scale_request(
+                        &shared, method, &resource, &namespace, &name, query, headers, body,
+                    ) {
+                        Ok((code, value)) => json_response(code, &value),
+                        Err(error) => error.into_response(),
+                    };
+                }
                 Some(_) => return ApiError::unknown_resource().into_response(),
             };
-            let namespace = namespace.unwrap_or_default();
             object_request(
                 &shared, method, &resource, version, &namespace, &name, part, query, headers, body,
             )
@@ -399,6 +407,80 @@ async fn resource_request(
 }
 
 type Answer = Result<(StatusCode, Value), ApiError>;
+
+/// `autoscaling/v1` Scale of a Deployment or ReplicaSet.
+fn scale_of(object: &Value) -> Value {
+    let selector = table::label_text(object, "/spec/selector/matchLabels");
+    let metadata = &object["metadata"];
+    json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": metadata["name"], "namespace": metadata["namespace"],
+                     "uid": metadata["uid"], "resourceVersion": metadata["resourceVersion"],
+                     "creationTimestamp": metadata["creationTimestamp"]},
+        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+                   "selector": selector},
+    })
+}
+
+/// The `/scale` subresource (what `kubectl scale` uses): read, or change `spec.replicas`.
+#[allow(clippy::too_many_arguments)]
+fn scale_request(
+    shared: &Shared,
+    method: &Method,
+    resource: &ResourceType,
+    namespace: &str,
+    name: &str,
+    query: &Query,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Answer {
+    let mut store = shared.store.lock().expect("store lock");
+    let object = store.get_or_404(resource, namespace, name)?;
+    let current = scale_of(&object);
+    let wanted = match *method {
+        Method::GET => return Ok((StatusCode::OK, current)),
+        Method::PUT => decode_body(headers, body)?,
+        Method::PATCH => {
+            let patch: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            match patch_kind(headers)? {
+                PatchKind::Json => super::patch::json_patch(&current, &patch)
+                    .map_err(|e| ApiError::new(422, "Invalid", e.0))?,
+                _ => super::patch::merge_patch(&current, &patch),
+            }
+        }
+        _ => {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            ));
+        }
+    };
+    let Some(replicas) = wanted.pointer("/spec/replicas").and_then(Value::as_i64) else {
+        return Err(ApiError::invalid(
+            "Scale.autoscaling",
+            name,
+            "spec.replicas",
+            "Required value",
+            json!({"name": name, "group": "autoscaling", "kind": "Scale"}),
+        ));
+    };
+    let options = write_options(query, headers, resource.storage_version(), Part::Main)?;
+    let (updated, _) = store.patch(
+        resource,
+        namespace,
+        name,
+        PatchKind::Merge,
+        &json!({"spec": {"replicas": replicas}}),
+        false,
+        &options,
+    )?;
+    drop(store);
+    shared.wake.notify_one();
+    Ok((StatusCode::OK, scale_of(&updated)))
+}
 
 fn selectors(
     query: &Query,

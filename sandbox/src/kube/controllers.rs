@@ -133,7 +133,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
         let deployment_type = store
             .find_kind("apps", "Deployment")
             .expect("Deployments are built in");
-        let pending: Vec<(String, String, i64, i64)> = store
+        let pending: Vec<(String, String, i64, i64, String)> = store
             .objects_of(&deployment_type)
             .filter_map(|deployment| {
                 let generation = number(deployment, "/metadata/generation").unwrap_or(1);
@@ -146,11 +146,12 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
                         text(deployment, "/metadata/name").to_string(),
                         generation,
                         replicas,
+                        super::workloads::template_hash(deployment),
                     )
                 })
             })
             .collect();
-        for (namespace, name, generation, replicas) in pending {
+        for (namespace, name, generation, replicas, hash) in pending {
             let waited = timers.elapsed((
                 "deployment".into(),
                 namespace.clone(),
@@ -172,7 +173,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
                      "message": "Deployment has minimum availability."},
                     {"type": "Progressing", "status": "True", "lastUpdateTime": now,
                      "lastTransitionTime": now, "reason": "NewReplicaSetAvailable",
-                     "message": format!("ReplicaSet \"{name}-5d4f8c7b9\" has successfully progressed.")},
+                     "message": format!("ReplicaSet \"{name}-{hash}\" has successfully progressed.")},
                 ],
             });
             let _ = store.set_status(
@@ -187,6 +188,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
         // Faults can be cleared: look again later.
         waiting = true;
     }
+    super::workloads::reconcile(&mut store);
     timers.seen_version = store.resource_version();
     timers.waiting = waiting;
 }

@@ -65,9 +65,18 @@ fn aggregated_resource(resource: &ResourceType, version: &str) -> Value {
     if !resource.categories.is_empty() {
         entry["categories"] = json!(resource.categories);
     }
+    let mut subresources = Vec::new();
     if resource.status_subresource {
-        entry["subresources"] = json!([{"subresource": "status", "responseKind": kind,
-                                         "verbs": STATUS_VERBS}]);
+        subresources
+            .push(json!({"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}));
+    }
+    if resource.scale_subresource {
+        subresources.push(json!({"subresource": "scale",
+            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+            "verbs": STATUS_VERBS}));
+    }
+    if !subresources.is_empty() {
+        entry["subresources"] = Value::Array(subresources);
     }
     entry
 }
@@ -173,6 +182,13 @@ pub fn resource_list(types: &[&ResourceType], group: &str, version: &str) -> Opt
             resources.push(json!({
                 "name": format!("{}/status", resource.plural), "singularName": "",
                 "namespaced": resource.namespaced, "kind": resource.kind, "verbs": STATUS_VERBS,
+            }));
+        }
+        if resource.scale_subresource {
+            resources.push(json!({
+                "name": format!("{}/scale", resource.plural), "singularName": "",
+                "namespaced": resource.namespaced, "group": "autoscaling", "version": "v1",
+                "kind": "Scale", "verbs": STATUS_VERBS,
             }));
         }
     }

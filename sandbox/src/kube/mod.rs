@@ -19,6 +19,7 @@ mod table;
 mod tls;
 mod types;
 mod watch;
+mod workloads;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

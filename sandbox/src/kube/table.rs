@@ -178,7 +178,8 @@ fn service_ports(o: &Value) -> Value {
     or_none(ports.join(","))
 }
 
-fn selector(o: &Value, pointer: &str) -> Value {
+/// A label map as `k=v,k2=v2`, sorted (how selectors are printed).
+pub fn label_text(o: &Value, pointer: &str) -> String {
     let mut pairs: Vec<String> = o
         .pointer(pointer)
         .and_then(Value::as_object)
@@ -187,7 +188,11 @@ fn selector(o: &Value, pointer: &str) -> Value {
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
         .collect();
     pairs.sort();
-    or_none(pairs.join(","))
+    pairs.join(",")
+}
+
+fn selector(o: &Value, pointer: &str) -> Value {
+    or_none(label_text(o, pointer))
 }
 
 fn containers(o: &Value, field: &'static str) -> Value {
@@ -281,6 +286,44 @@ fn columns(resource: &ResourceType, version: &str) -> Vec<Column> {
                 selector(o, "/spec/selector")
             }));
             return columns;
+        }
+        ("", "Pod") => {
+            columns.push(column("Ready", "string", 0, |o, _| {
+                let statuses = o
+                    .pointer("/status/containerStatuses")
+                    .and_then(Value::as_array);
+                let total = o
+                    .pointer("/spec/containers")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                let ready = statuses.map_or(0, |s| {
+                    s.iter().filter(|c| c["ready"] == json!(true)).count()
+                });
+                json!(format!("{ready}/{total}"))
+            }));
+            columns.push(column("Status", "string", 0, |o, _| {
+                json!(text(o, "/status/phase"))
+            }));
+            columns.push(column("Restarts", "string", 0, |_, _| json!("0")));
+            columns.push(age_column());
+            columns.push(column("IP", "string", 1, |o, _| {
+                or_none(text(o, "/status/podIP"))
+            }));
+            columns.push(column("Node", "string", 1, |o, _| {
+                or_none(text(o, "/spec/nodeName"))
+            }));
+            return columns;
+        }
+        ("apps", "ReplicaSet") => {
+            columns.push(column("Desired", "integer", 0, |o, _| {
+                number(o, "/spec/replicas")
+            }));
+            columns.push(column("Current", "integer", 0, |o, _| {
+                number(o, "/status/replicas")
+            }));
+            columns.push(column("Ready", "integer", 0, |o, _| {
+                number(o, "/status/readyReplicas")
+            }));
         }
         ("apps", "Deployment") => {
             columns.push(column("Ready", "string", 0, |o, _| deployment_ready(o)));

@@ -21,6 +21,8 @@ pub struct ResourceType {
     pub categories: Vec<String>,
     pub namespaced: bool,
     pub status_subresource: bool,
+    /// Deployments and ReplicaSets answer `/scale` (what `kubectl scale` uses).
+    pub scale_subresource: bool,
     /// Types with a spec count `metadata.generation`.
     pub has_generation: bool,
     /// Custom resources: strategic merge patches are refused (415).
@@ -247,6 +249,7 @@ pub fn built_in_types() -> Vec<ResourceType> {
             categories: b.categories.iter().map(|s| s.to_string()).collect(),
             namespaced: b.namespaced,
             status_subresource: b.status_subresource,
+            scale_subresource: b.group == "apps",
             has_generation: b.has_generation,
             custom: false,
             schema: Schema::BuiltIn,
@@ -327,6 +330,7 @@ pub fn type_of_crd(crd: &Value) -> Option<ResourceType> {
         categories: list(names.get("categories")),
         namespaced: text(spec.get("scope")).as_deref() != Some("Cluster"),
         status_subresource: storage.pointer("/subresources/status").is_some(),
+        scale_subresource: false,
         has_generation: true,
         custom: true,
         schema: Schema::Custom(
