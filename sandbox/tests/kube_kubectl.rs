@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fluxstrap_sandbox::kube::{
-    Config, Discovery, Fault, FluxSimulation, KubeEmulator, LoggedRequest, Options, WatchList,
+    Authentication, ClientKey, Config, Discovery, Fault, FluxSimulation, KubeEmulator,
+    LoggedRequest, Options, WatchList,
 };
 
 const KUBECTL: &str = "/usr/bin/kubectl";
@@ -1229,4 +1230,54 @@ fn injected_faults_reach_kubectl_as_a_real_server_would_send_them() {
         deployment_watches(&cluster) >= before + 2,
         "kubectl did not watch again"
     );
+}
+
+/// Checklist item 27: TLS with a client certificate, its key in PKCS#8 or SEC1 form.
+#[test]
+fn client_certificates_authenticate_kubectl() {
+    for (name, key, marker) in [
+        ("cert-pkcs8", ClientKey::Pkcs8, "BEGIN PRIVATE KEY"),
+        ("cert-sec1", ClientKey::Sec1, "BEGIN EC PRIVATE KEY"),
+    ] {
+        let cluster = Cluster::start(
+            name,
+            Options {
+                authentication: Authentication::ClientCertificate(key),
+                ..options()
+            },
+        );
+        let kubeconfig: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cluster.emulator().kubeconfig_path()).unwrap())
+                .unwrap();
+        let user = &kubeconfig["users"][0]["user"];
+        use base64::Engine as _;
+        let key_pem = base64::engine::general_purpose::STANDARD
+            .decode(user["client-key-data"].as_str().unwrap())
+            .unwrap();
+        assert!(String::from_utf8_lossy(&key_pem).contains(marker));
+        assert!(user.get("token").is_none());
+        let out = cluster.apply(NAMESPACE_AND_CONFIGMAP, &[]);
+        assert!(
+            out.ok().contains("configmap/settings serverside-applied"),
+            "{name}"
+        );
+
+        // Without the certificate (a token instead, or kubectl would prompt): 401.
+        let mut anonymous = kubeconfig.clone();
+        anonymous["users"][0]["user"] = serde_json::json!({"token": "not-a-certificate"});
+        let path = cluster.dir.join("kubeconfig-anonymous");
+        std::fs::write(&path, serde_json::to_vec(&anonymous).unwrap()).unwrap();
+        let out = Command::new(KUBECTL)
+            .env("HOME", cluster.dir.join("home-anonymous"))
+            .arg(format!("--kubeconfig={}", path.display()))
+            .args(["get", "namespaces"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("error: You must be logged in to the server ("),
+            "{stderr}"
+        );
+    }
 }

@@ -1041,3 +1041,34 @@ async fn the_kubeconfig_context_given_is_used_not_the_current_one() {
     sandbox.kube.stop().await;
     sandbox.bitbucket.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_with_pkcs8_and_sec1_keys_authenticate_kube_rs() {
+    for key in [kube::ClientKey::Pkcs8, kube::ClientKey::Sec1] {
+        let sandbox = sandbox(
+            &format!("cluster-cert-{key:?}"),
+            Options {
+                authentication: kube::Authentication::ClientCertificate(key),
+                ..no_flux()
+            },
+        )
+        .await;
+        let cluster = sandbox.cluster().await;
+        cluster
+            .apply_staged(
+                objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: by-certificate\n"),
+                &fast(Duration::from_secs(10)),
+                &mut |_| {},
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{key:?}: {e}"));
+        assert!(
+            sandbox
+                .kube
+                .object("", "Namespace", "", "by-certificate")
+                .is_some()
+        );
+        sandbox.kube.stop().await;
+        sandbox.bitbucket.stop().await;
+    }
+}

@@ -26,11 +26,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use axum_server::tls::TlsInfo;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
 
@@ -54,9 +55,29 @@ pub enum WatchList {
     Rejected,
 }
 
+/// How clients authenticate; the kubeconfig written carries the matching credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authentication {
+    /// `Authorization: Bearer <token>`; anything else gets 401.
+    BearerToken,
+    /// A client certificate the emulator's CA signed (verified in the TLS handshake; a request
+    /// without one gets 401). The key in the kubeconfig is in this encoding.
+    ClientCertificate(ClientKey),
+}
+
+/// How the client key is written into the kubeconfig.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKey {
+    /// `BEGIN PRIVATE KEY`
+    Pkcs8,
+    /// `BEGIN EC PRIVATE KEY`
+    Sec1,
+}
+
 /// How the emulator behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
+    pub authentication: Authentication,
     pub discovery: Discovery,
     pub watch_list: WatchList,
     pub crd_established_after: Duration,
@@ -67,6 +88,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
+            authentication: Authentication::BearerToken,
             discovery: Discovery::Aggregated,
             watch_list: WatchList::Supported,
             crd_established_after: Duration::from_millis(200),
@@ -186,7 +208,11 @@ impl Shared {
     }
 }
 
-fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+fn authorized(shared: &Shared, headers: &HeaderMap, tls: Option<&TlsInfo>) -> bool {
+    // A presented client certificate was verified against the CA in the TLS handshake.
+    if let Authentication::ClientCertificate(_) = shared.options.authentication {
+        return tls.is_some_and(|info| !info.peer_certificates.is_empty());
+    }
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -199,6 +225,7 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    tls: Option<Extension<Arc<TlsInfo>>>,
     body: Bytes,
 ) -> Response {
     let header_text = |name: axum::http::HeaderName| {
@@ -218,7 +245,7 @@ async fn handle(
         accept: header_text(axum::http::header::ACCEPT),
         status: 0,
     };
-    let response = if authorized(&shared, &headers) {
+    let response = if authorized(&shared, &headers, tls.as_deref().map(Arc::as_ref)) {
         api::route(shared.clone(), method, uri, headers, body).await
     } else {
         ApiError::unauthorized().into_response()
@@ -229,14 +256,14 @@ async fn handle(
 }
 
 /// JSON is YAML, so the kubeconfig is written as JSON.
-fn kubeconfig(base_url: &str, ca_pem: &str, token: &str) -> Value {
+fn kubeconfig(base_url: &str, ca_pem: &str, user: Value) -> Value {
     use base64::Engine as _;
     let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
     json!({
         "apiVersion": "v1", "kind": "Config", "current-context": "fluxstrap-sandbox",
         "clusters": [{"name": "fluxstrap-sandbox",
             "cluster": {"server": base_url, "certificate-authority-data": ca}}],
-        "users": [{"name": "fluxstrap-sandbox", "user": {"token": token}}],
+        "users": [{"name": "fluxstrap-sandbox", "user": user}],
         "contexts": [{"name": "fluxstrap-sandbox",
             "context": {"cluster": "fluxstrap-sandbox", "user": "fluxstrap-sandbox", "namespace": "default"}}],
     })
@@ -271,7 +298,21 @@ impl KubeEmulator {
                 .map_err(Error::io("preparing the Kubernetes API listener"))?
         );
         let kubeconfig_path = config.state_dir.join("kubeconfig");
-        let text = serde_json::to_vec_pretty(&kubeconfig(&base_url, &tls.ca_pem, &token))
+        let user = {
+            use base64::Engine as _;
+            let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+            match config.options.authentication {
+                Authentication::BearerToken => json!({"token": token}),
+                Authentication::ClientCertificate(key) => json!({
+                    "client-certificate-data": encode(&tls.client_cert_pem),
+                    "client-key-data": encode(match key {
+                        ClientKey::Pkcs8 => &tls.client_key_pkcs8_pem,
+                        ClientKey::Sec1 => &tls.client_key_sec1_pem,
+                    }),
+                }),
+            }
+        };
+        let text = serde_json::to_vec_pretty(&kubeconfig(&base_url, &tls.ca_pem, user))
             .expect("a JSON value serialises");
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| std::fs::write(&kubeconfig_path, text))
@@ -290,12 +331,13 @@ impl KubeEmulator {
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let controllers = tokio::spawn(run_controllers(shared.clone(), config.state_dir.clone()));
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem(
-            tls.cert_pem.into_bytes(),
-            tls.key_pem.into_bytes(),
-        )
-        .await
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        let verify_clients = matches!(
+            config.options.authentication,
+            Authentication::ClientCertificate(_)
+        );
+        let rustls_config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(
+            tls::server_config(&tls, verify_clients).map_err(Error::Tls)?,
+        ));
         let handle = axum_server::Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls_config)
             .map_err(|e| Error::Tls(e.to_string()))?
