@@ -320,6 +320,10 @@ async fn full_install_and_sync_become_healthy_and_a_second_apply_changes_nothing
     assert!(events.contains(&"✔ GitRepository reconciled successfully".to_string()));
     assert!(events.contains(&"✔ Kustomization reconciled successfully".to_string()));
     assert!(events.contains(&"✔ source-watcher: deployment ready".to_string()));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("✔ all components are healthy")
+    );
 
     // The simulated kustomize-controller applied the pushed manifests and owns them too.
     let kustomization = sandbox

@@ -28,6 +28,8 @@ pub enum ClusterEvent {
     },
     /// `✔ reconciled source secret`-like lines for Secrets.
     SecretReconciled { namespace: String, name: String },
+    /// `✔ all components are healthy`
+    ComponentsHealthy,
     /// `► installing components in "<ns>" namespace`
     InstallingComponents { namespace: String },
     /// `✔ installed components`
@@ -73,6 +75,7 @@ impl fmt::Display for ClusterEvent {
                 write!(f, "► installing components in \"{namespace}\" namespace")
             }
             ClusterEvent::ComponentsInstalled => f.write_str("✔ installed components"),
+            ClusterEvent::ComponentsHealthy => f.write_str("✔ all components are healthy"),
             ClusterEvent::ComponentsReconciled => f.write_str("✔ reconciled components"),
             ClusterEvent::ApplyingSync => f.write_str("► applying sync manifests"),
             ClusterEvent::SyncReconciled => f.write_str("✔ reconciled sync configuration"),

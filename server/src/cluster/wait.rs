@@ -218,6 +218,7 @@ impl Cluster {
             });
         }
         if report.iter().all(|c| c.ready) {
+            on_event(ClusterEvent::ComponentsHealthy);
             Ok(report)
         } else {
             Err(Error::NotReady(
