@@ -2,6 +2,7 @@
 //! lives in its own module and is started by [`up`].
 
 pub mod bitbucket;
+mod certificates;
 mod error;
 pub mod kube;
 
@@ -110,4 +111,20 @@ pub async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
+}
+
+/// Binds a std listener on `address` in non-blocking mode (what axum-server and tokio take),
+/// and returns it with the address it got.
+pub(crate) fn bind(
+    address: std::net::SocketAddr,
+) -> crate::Result<(std::net::TcpListener, std::net::SocketAddr)> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|source| error::Error::Listen { address, source })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(error::Error::io("preparing a listener"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(error::Error::io("preparing a listener"))?;
+    Ok((listener, bound))
 }

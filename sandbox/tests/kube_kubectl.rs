@@ -133,6 +133,23 @@ impl Cluster {
         self.kubectl(&args)
     }
 
+    /// `kubectl rollout status` with `binary` and `env` ends in success.
+    #[track_caller]
+    fn rolled_out(&self, binary: &str, env: &[(&str, &str)], deployment: &str, namespace: &str) {
+        let target = format!("deploy/{deployment}");
+        let args = [
+            "rollout",
+            "status",
+            &target,
+            "-n",
+            namespace,
+            "--timeout=20s",
+        ];
+        let out = self.run(binary, env, &args, None);
+        let expected = format!("deployment \"{deployment}\" successfully rolled out\n");
+        assert!(out.ok().ends_with(&expected), "{binary}: {}", out.stdout);
+    }
+
     fn log(&self) -> Vec<LoggedRequest> {
         self.emulator().request_log()
     }
@@ -757,25 +774,7 @@ fn deployments_roll_out_and_watches_work_with_and_without_watch_list() {
         cluster.apply(DEPLOYMENT, &[]).ok();
         // client-go's WatchList, switched on through its feature-gate variable.
         let env = [("KUBE_FEATURE_WatchListClient", "true")];
-        let out = cluster.run(
-            KUBECTL,
-            &env,
-            &[
-                "rollout",
-                "status",
-                "deploy/web",
-                "-n",
-                "team",
-                "--timeout=10s",
-            ],
-            None,
-        );
-        assert!(
-            out.ok()
-                .ends_with("deployment \"web\" successfully rolled out\n"),
-            "{}",
-            out.stdout
-        );
+        cluster.rolled_out(KUBECTL, &env, "web", "team");
         let out = cluster.run(
             KUBECTL,
             &env,
@@ -804,16 +803,7 @@ fn deployments_roll_out_and_watches_work_with_and_without_watch_list() {
         assert_eq!(pods(&cluster), ["Running", "Running"]);
         let out = cluster.kubectl(&["scale", "deploy/web", "-n", "team", "--replicas=3"]);
         assert_eq!(out.ok(), "deployment.apps/web scaled\n");
-        cluster
-            .kubectl(&[
-                "rollout",
-                "status",
-                "deploy/web",
-                "-n",
-                "team",
-                "--timeout=10s",
-            ])
-            .ok();
+        cluster.rolled_out(KUBECTL, &[], "web", "team");
         eventually(|| pods(&cluster).len() == 3);
         assert_eq!(pods(&cluster), ["Running", "Running", "Running"]);
         let sets = cluster.jsonpath(&["rs", "-n", "team"], "{.items[*].spec.replicas}");
@@ -1061,20 +1051,7 @@ fn legacy_discovery_only_still_serves_kubectl() {
             "--timeout=10s",
         ])
         .ok();
-    let out = cluster.kubectl(&[
-        "rollout",
-        "status",
-        "deploy/source-controller",
-        "-n",
-        "flux-system",
-        "--timeout=10s",
-    ]);
-    assert!(
-        out.ok()
-            .ends_with("deployment \"source-controller\" successfully rolled out\n"),
-        "{}",
-        out.stdout
-    );
+    cluster.rolled_out(KUBECTL, &[], "source-controller", "flux-system");
     assert!(
         cluster
             .kubectl(&["get", "gitrepositories", "-A"])
@@ -1132,25 +1109,7 @@ fn other_installed_kubectl_releases() {
             "{name}: {}",
             out.stdout
         );
-        let out = cluster.run(
-            &binary,
-            &[],
-            &[
-                "rollout",
-                "status",
-                "deploy/web",
-                "-n",
-                "team",
-                "--timeout=10s",
-            ],
-            None,
-        );
-        assert!(
-            out.ok()
-                .ends_with("deployment \"web\" successfully rolled out\n"),
-            "{name}: {}",
-            out.stdout
-        );
+        cluster.rolled_out(&binary, &[], "web", "team");
         let out = cluster.run(
             &binary,
             &[],
@@ -1211,20 +1170,7 @@ fn injected_faults_reach_kubectl_as_a_real_server_would_send_them() {
     cluster
         .apply(&DEPLOYMENT.replace("replicas: 2", "replicas: 4"), &[])
         .ok();
-    let out = cluster.kubectl(&[
-        "rollout",
-        "status",
-        "deploy/web",
-        "-n",
-        "team",
-        "--timeout=20s",
-    ]);
-    assert!(
-        out.ok()
-            .ends_with("deployment \"web\" successfully rolled out\n"),
-        "{}",
-        out.stdout
-    );
+    cluster.rolled_out(KUBECTL, &[], "web", "team");
     // Every watch ended at once, so kubectl had to watch more than once.
     assert!(
         deployment_watches(&cluster) >= before + 2,

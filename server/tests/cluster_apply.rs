@@ -760,6 +760,18 @@ async fn poll_until(
     }
 }
 
+/// The GitRepository's Ready message once it reports Ready=False.
+async fn not_ready_message(cluster: &Cluster) -> String {
+    let object = poll_until(
+        cluster,
+        SyncKind::GitRepository,
+        Duration::from_secs(20),
+        |o| ready_message(o).0 == "False",
+    )
+    .await;
+    ready_message(&object).1
+}
+
 fn ready_message(object: &Value) -> (String, String) {
     let ready = object["status"]["conditions"]
         .as_array()
@@ -819,20 +831,8 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
         .apply_staged(objects(&sync), &fast(Duration::from_secs(30)), &mut |_| {})
         .await
         .unwrap();
-    let refused = poll_until(
-        &cluster,
-        SyncKind::GitRepository,
-        Duration::from_secs(20),
-        |o| ready_message(o).0 == "False",
-    )
-    .await;
-    assert!(
-        ready_message(&refused)
-            .1
-            .ends_with("unable to authenticate, attempted methods [none publickey], no supported methods remain"),
-        "{}",
-        ready_message(&refused).1
-    );
+    let refused = not_ready_message(&cluster).await;
+    assert!(refused.ends_with("unable to authenticate, attempted methods [none publickey], no supported methods remain"), "{refused}");
 
     // Register the deploy key as a read-only access key, as bootstrap does; the next
     // reconcile clones at the pushed commit and the Kustomization applies it.
@@ -895,20 +895,8 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
         )
         .await
         .unwrap();
-    let mismatch = poll_until(
-        &cluster,
-        SyncKind::GitRepository,
-        Duration::from_secs(20),
-        |o| ready_message(o).0 == "False",
-    )
-    .await;
-    assert!(
-        ready_message(&mismatch)
-            .1
-            .ends_with("knownhosts: key mismatch"),
-        "{}",
-        ready_message(&mismatch).1
-    );
+    let mismatch = not_ready_message(&cluster).await;
+    assert!(mismatch.ends_with("knownhosts: key mismatch"), "{mismatch}");
     sandbox.kube.stop().await;
     sandbox.bitbucket.stop().await;
 }

@@ -214,26 +214,13 @@ async fn log_and_inject(
 impl BitbucketEmulator {
     pub async fn start(config: Config) -> crate::Result<Self> {
         use crate::Error;
-        let listener =
-            std::net::TcpListener::bind(config.listen).map_err(|source| Error::Listen {
-                address: config.listen,
-                source,
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(Error::io("preparing the HTTP listener"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(Error::io("preparing the HTTP listener"))?;
+        let (listener, addr) = crate::bind(config.listen)?;
         // The certificate names `localhost`, so HTTPS URLs use it rather than the IP.
         let (base_url, tls) = match &config.transport {
             Transport::Http => (format!("http://{addr}{}", config.context_path), None),
             Transport::Https { certificates } => (
                 format!("https://localhost:{}{}", addr.port(), config.context_path),
-                Some(
-                    tls::ensure_certificates(certificates)
-                        .map_err(|e| Error::Tls(e.to_string()))?,
-                ),
+                Some(tls::ensure_certificates(certificates)?),
             ),
         };
         let ssh = match &config.ssh {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::store::now;
-use super::{NeverReady, Shared};
+use super::{NeverReady, Shared, generation, text};
 
 /// The controllers' memory between passes.
 #[derive(Default)]
@@ -45,13 +45,6 @@ fn condition_true(object: &Value, condition: &str) -> bool {
         })
 }
 
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
 fn number(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
 }
@@ -73,7 +66,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
             (
                 text(crd, "/metadata/name").to_string(),
                 text(crd, "/metadata/uid").to_string(),
-                number(crd, "/metadata/generation").unwrap_or(1),
+                generation(crd),
                 condition_true(crd, "Established"),
             )
         })
@@ -136,7 +129,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
         let pending: Vec<(String, String, i64, i64, String)> = store
             .objects_of(&deployment_type)
             .filter_map(|deployment| {
-                let generation = number(deployment, "/metadata/generation").unwrap_or(1);
+                let generation = generation(deployment);
                 let replicas = number(deployment, "/spec/replicas").unwrap_or(1);
                 let observed = number(deployment, "/status/observedGeneration");
                 let available = number(deployment, "/status/availableReplicas").unwrap_or(0);

@@ -27,7 +27,7 @@ use super::schema::FieldValidation;
 use super::selector::Selector;
 use super::store::{Part, PatchKind, WriteOptions, now};
 use super::types::ResourceType;
-use super::{NeverReady, Shared};
+use super::{NeverReady, Shared, generation, text};
 
 /// Whether the emulator plays Flux's controllers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,20 +70,6 @@ pub struct Simulator {
     work_dir: PathBuf,
     attempts: HashMap<(String, String, String), Attempt>,
     artifacts: HashMap<(String, String), Artifact>,
-}
-
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-fn generation(object: &Value) -> i64 {
-    object
-        .pointer("/metadata/generation")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
 }
 
 /// Status without timestamps, to tell a real change from a repeated report.

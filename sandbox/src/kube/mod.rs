@@ -208,6 +208,22 @@ impl Shared {
     }
 }
 
+/// The string at a JSON pointer, or "" (most object fields the controllers read).
+fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// `metadata.generation`, 1 when absent (as for a new object).
+fn generation(object: &Value) -> i64 {
+    object
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
 fn authorized(shared: &Shared, headers: &HeaderMap, tls: Option<&TlsInfo>) -> bool {
     // A presented client certificate was verified against the CA in the TLS handshake.
     if let Authentication::ClientCertificate(_) = shared.options.authentication {
@@ -281,22 +297,10 @@ fn random_token() -> String {
 impl KubeEmulator {
     pub async fn start(config: Config) -> crate::Result<Self> {
         use crate::Error;
-        let tls = tls::mint().map_err(|e| Error::Tls(e.to_string()))?;
+        let tls = tls::mint()?;
         let token = random_token();
-        let listener =
-            std::net::TcpListener::bind(config.listen).map_err(|source| Error::Listen {
-                address: config.listen,
-                source,
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(Error::io("preparing the Kubernetes API listener"))?;
-        let base_url = format!(
-            "https://{}",
-            listener
-                .local_addr()
-                .map_err(Error::io("preparing the Kubernetes API listener"))?
-        );
+        let (listener, address) = crate::bind(config.listen)?;
+        let base_url = format!("https://{address}");
         let kubeconfig_path = config.state_dir.join("kubeconfig");
         let user = {
             use base64::Engine as _;

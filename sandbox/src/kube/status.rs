@@ -25,7 +25,8 @@ impl ApiError {
         }
     }
 
-    fn with_details(mut self, resource: &ResourceType, name: &str) -> Self {
+    /// `details` naming the object: `{name, group?, kind: <plural>}`.
+    pub fn with_details(mut self, resource: &ResourceType, name: &str) -> Self {
         let mut details = json!({"name": name, "kind": resource.plural});
         if !resource.group.is_empty() {
             details["group"] = Value::String(resource.group.clone());
@@ -97,16 +98,12 @@ impl ApiError {
         message: &str,
         details: Value,
     ) -> Self {
-        let mut error = Self::new(
-            422,
-            "Invalid",
-            format!("{kind_and_group} \"{name}\" is invalid: {field}: {message}"),
-        );
-        let mut details = details;
-        details["causes"] =
-            json!([{"reason": "FieldValueInvalid", "message": message, "field": field}]);
-        error.details = details;
-        error
+        Self::invalid_all(
+            kind_and_group,
+            name,
+            &[(field.to_string(), message.to_string())],
+            details,
+        )
     }
 
     /// 422 with every cause: `Kind.group "name" is invalid: [a: x, b: y]` (no brackets for one).

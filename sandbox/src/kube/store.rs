@@ -120,6 +120,24 @@ pub fn rfc3339(seconds: u64) -> String {
     )
 }
 
+/// The inverse of [`rfc3339`]: seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute, second) = (t.next()??, t.next()??, t.next()??);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
 pub fn now() -> String {
     rfc3339(
         std::time::SystemTime::now()
@@ -578,12 +596,9 @@ impl Store {
                 let merged = ssa::apply(old.as_ref(), patch, &writer, force, &resource.schema)
                     .map_err(|conflicts| {
                         let mut error =
-                            ApiError::new(409, "Conflict", ssa::conflict_message(&conflicts));
-                        let mut details = json!({"name": name, "kind": resource.plural});
-                        if !resource.group.is_empty() {
-                            details["group"] = json!(resource.group);
-                        }
-                        details["causes"] = Value::Array(
+                            ApiError::new(409, "Conflict", ssa::conflict_message(&conflicts))
+                                .with_details(resource, name);
+                        error.details["causes"] = Value::Array(
                             conflicts
                                 .iter()
                                 .map(|c| {
@@ -593,7 +608,6 @@ impl Store {
                                 })
                                 .collect(),
                         );
-                        error.details = details;
                         error
                     })?;
                 self.commit(resource, namespace, name, old, merged, false, options)
@@ -610,7 +624,7 @@ impl Store {
                         strategic_merge_patch(&served, patch, &resource.schema, &mut Vec::new())
                     }
                     _ => json_patch(&served, patch).map_err(|e| {
-                        ApiError::new(422, "Invalid", e.0).with_plain_details(resource, name)
+                        ApiError::new(422, "Invalid", e.0).with_details(resource, name)
                     })?,
                 };
                 self.commit(resource, namespace, name, Some(old), patched, true, options)
@@ -938,14 +952,11 @@ impl Store {
                 )));
             }
             if !findings.invalid.is_empty() {
-                let mut details =
-                    json!({"name": name, "group": resource.group, "kind": resource.kind});
-                details["causes"] = json!([]);
                 return Err(ApiError::invalid_all(
                     &format!("{}.{}", resource.kind, resource.group),
                     name,
                     &findings.invalid,
-                    details,
+                    json!({"name": name, "group": resource.group, "kind": resource.kind}),
                 ));
             }
         }
@@ -1076,13 +1087,6 @@ impl Store {
     }
 }
 
-impl ApiError {
-    fn with_plain_details(mut self, resource: &ResourceType, name: &str) -> Self {
-        self.details = json!({"name": name, "kind": resource.plural});
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1113,6 +1117,13 @@ mod tests {
             .unwrap();
         let cm = store.find_type("", "v1", "configmaps").unwrap();
         (store, cm)
+    }
+
+    #[test]
+    fn times_parse_back() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2026-11-25T06:43:20Z"), Some(1_795_589_000));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
     }
 
     #[test]

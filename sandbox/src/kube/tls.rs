@@ -1,10 +1,7 @@
 //! A throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate
 //! (`system:masters`), minted per start so that the kubeconfig can carry them inline.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use crate::certificates::Authority;
 
 /// The CA, the server's certificate and key, and a client identity the CA signed.
 pub struct Minted {
@@ -19,52 +16,26 @@ pub struct Minted {
     pub client_key_sec1_pem: String,
 }
 
-fn other(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(e.to_string())
-}
-
-pub fn mint() -> std::io::Result<Minted> {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(other)?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "fluxstrap kube emulator CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_key = KeyPair::generate().map_err(other)?;
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(other)?;
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .map_err(other)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let key = KeyPair::generate().map_err(other)?;
-    let cert = params.signed_by(&key, &issuer).map_err(other)?;
-
+pub fn mint() -> crate::Result<Minted> {
+    let authority = Authority::new("fluxstrap kube emulator CA")?;
+    let (cert, key) = authority.loopback_server()?;
     // The identity the API server maps to a user and group: CN and O.
-    let mut client = CertificateParams::new(Vec::<String>::new()).map_err(other)?;
-    client
-        .distinguished_name
-        .push(DnType::CommonName, "fluxstrap-sandbox-admin");
-    client
-        .distinguished_name
-        .push(DnType::OrganizationName, "system:masters");
-    client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client_key = KeyPair::generate().map_err(other)?;
-    let client_cert = client.signed_by(&client_key, &issuer).map_err(other)?;
+    let (client_cert, client_key) =
+        authority.client("fluxstrap-sandbox-admin", "system:masters")?;
     let client_key_sec1_pem = {
         use p256::pkcs8::DecodePrivateKey as _;
-        let secret = p256::SecretKey::from_pkcs8_der(&client_key.serialize_der()).map_err(other)?;
-        secret
+        let sec1 = |e: &dyn std::fmt::Display| {
+            crate::Error::Tls(format!("encoding the client key as SEC1: {e}"))
+        };
+        p256::SecretKey::from_pkcs8_der(&client_key.serialize_der())
+            .map_err(|e| sec1(&e))?
             .to_sec1_pem(p256::pkcs8::LineEnding::LF)
-            .map_err(other)?
+            .map_err(|e| sec1(&e))?
             .to_string()
     };
-
     Ok(Minted {
-        ca_pem: ca_cert.pem(),
-        ca_der: ca_cert.der().to_vec(),
+        ca_pem: authority.certificate.pem(),
+        ca_der: authority.certificate.der().to_vec(),
         cert_der: cert.der().to_vec(),
         key_pkcs8_der: key.serialize_der(),
         client_cert_pem: client_cert.pem(),

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::schema::FieldValidation;
 use super::store::{Part, Store, WriteOptions, now};
+use super::text;
 use super::types::ResourceType;
 
 const MANAGER: &str = "kube-controller-manager";
@@ -37,13 +38,6 @@ pub fn template_hash(deployment: &Value) -> String {
         .map(Value::to_string)
         .unwrap_or_default();
     safe(fnv(&template), 10)
-}
-
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 fn owner(object: &Value) -> Option<(&str, &str, &str)> {
