@@ -8,8 +8,10 @@ pub mod duration;
 pub mod error;
 pub mod install;
 pub mod options;
+mod redacted;
 pub mod secret;
 pub mod sync;
 pub mod yaml;
 
 pub use error::{Error, Result};
+pub use redacted::Secret;

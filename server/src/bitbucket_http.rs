@@ -1,8 +1,6 @@
-//! The server's Bitbucket transport: reqwest over rustls, with an optional CA file and the
-//! proxy environment variables honoured. The token is held here for the job's duration only and
-//! never logged (the Debug output redacts it).
+//! The server's Bitbucket transport: the one Bitbucket HTTP client ([`crate::http`]) with the
+//! caller's token, held here for the job's duration only and never logged (it is a [`Secret`]).
 
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,69 +8,24 @@ use fluxstrap_core::bitbucket::{
     Answer, BitbucketHost, COMMON_HEADERS, Method, Request, Transport,
 };
 
-use crate::error::{Error, Result};
+use fluxstrap_core::Secret;
 
-/// A secret that prints as `***`.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
-    }
-
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
+use crate::error::Result;
 
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
-    token: Token,
+    token: Secret,
 }
 
 impl HttpTransport {
     /// A transport authenticating with `token` (as Bearer), trusting `ca_file` in addition to
     /// the system's roots.
-    pub fn new(token: Token, ca_file: Option<&Path>) -> Result<Self> {
-        // Several rustls providers are compiled into the workspace; choose one explicitly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("fluxstrap/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|source| Error::ReadCaFile {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let certificates =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::InvalidCaFile {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })?;
-            if certificates.is_empty() {
-                return Err(Error::InvalidCaFile {
-                    path: path.to_path_buf(),
-                    reason: "it holds no PEM certificate".to_string(),
-                });
-            }
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| Error::HttpClient(e.to_string()))?;
-        Ok(Self { client, token })
+    pub fn new(token: Secret, ca_file: Option<&Path>) -> Result<Self> {
+        Ok(Self {
+            client: crate::http::bitbucket_client(ca_file)?,
+            token,
+        })
     }
 }
 
@@ -91,7 +44,7 @@ impl Transport for HttpTransport {
         let mut builder = self
             .client
             .request(method, request.url(host))
-            .bearer_auth(&self.token.0);
+            .bearer_auth(self.token.expose());
         for (name, value) in COMMON_HEADERS {
             builder = builder.header(name, value);
         }
@@ -123,23 +76,9 @@ impl Transport for HttpTransport {
 
 /// `X-AUSERNAME` is percent-encoded when the name has characters like `@`.
 fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = value
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -148,7 +87,7 @@ mod tests {
 
     #[test]
     fn tokens_never_print() {
-        let transport = HttpTransport::new(Token::new("s3cret-token"), None).unwrap();
+        let transport = HttpTransport::new(Secret::new("s3cret-token"), None).unwrap();
         assert!(!format!("{transport:?}").contains("s3cret"));
     }
 

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use crate::error::Result;
 use crate::serve;
@@ -156,7 +155,7 @@ impl ServeArgs {
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
-            init_logging();
+            fluxstrap_runtime::init_logging();
             let release = args.release()?;
             let bitbucket = match &args.bitbucket_url {
                 Some(url) => {
@@ -189,13 +188,4 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Bootstrap => Err(crate::Error::NotYetAvailable("bootstrap")),
     }
-}
-
-/// Logs go to stderr; `RUST_LOG` overrides the default `info` level.
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
-        .try_init();
 }

@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use thiserror::Error;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -32,8 +35,13 @@ pub enum Error {
     #[error("`fluxstrap {0}` is not available in this version yet")]
     NotYetAvailable(&'static str),
 
-    #[error("cannot load the kubeconfig: {0} (pass --kubeconfig/--context, or set KUBECONFIG)")]
-    Kubeconfig(String),
+    #[error("cannot load the kubeconfig{}: {reason} (pass --kubeconfig/--context, or set KUBECONFIG)", .path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    Kubeconfig {
+        /// The file, when one was named.
+        path: Option<PathBuf>,
+        /// kube's explanation, with its causes.
+        reason: String,
+    },
 
     #[error("{action}: {}", describe_kube(.source))]
     Kube {
@@ -47,11 +55,27 @@ pub enum Error {
     )]
     UnknownKind { kind: String, api_version: String },
 
-    #[error("invalid Kubernetes object: {0}")]
-    InvalidObject(String),
+    #[error("invalid Kubernetes object: every object needs apiVersion, kind and metadata.name")]
+    UnnamedObject,
 
-    #[error("{0}")]
-    NotReady(String),
+    #[error("no Kubernetes objects to apply")]
+    NothingToApply,
+
+    #[error("{object} failed: {reason}")]
+    ObjectFailed { object: String, reason: String },
+
+    #[error("timed out after {timeout:?} waiting for {}", .pending.join(", "))]
+    ObjectsNotReady {
+        timeout: std::time::Duration,
+        /// Each object with why it is not ready: `Deployment flux-system/x (not found)`.
+        pending: Vec<String>,
+    },
+
+    #[error("timed out waiting for all resources to be ready")]
+    ComponentsNotReady {
+        /// The controllers whose Deployment is missing or not ready.
+        components: Vec<String>,
+    },
 
     #[error("error while waiting for {kind} to be ready: '{reason}'")]
     WaitFailed { kind: &'static str, reason: String },
@@ -85,10 +109,132 @@ pub enum Error {
     InvalidCaFile { path: PathBuf, reason: String },
 
     #[error("cannot set up the HTTP client: {0}")]
-    HttpClient(String),
+    HttpClient(#[source] reqwest::Error),
 
-    #[error("{0}")]
-    Git(String),
+    #[error("cannot run {program}: {source} (is it installed and on PATH?)")]
+    RunProgram {
+        program: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{program} did not finish within {seconds} s (is the server reachable?)")]
+    ProgramTimedOut { program: &'static str, seconds: u64 },
+
+    #[error("{action}: {stderr}")]
+    GitFailed { action: String, stderr: String },
+
+    #[error("the repository URL {url} is not usable: {reason}")]
+    InvalidRepositoryUrl { url: String, reason: String },
+
+    #[error(
+        "the branch \"{branch}\" does not exist in {url}: create it first or pick an existing branch ({detail})"
+    )]
+    MissingBranch {
+        branch: String,
+        url: String,
+        detail: String,
+    },
+
+    #[error("refusing to write {path:?}: {reason}")]
+    UnsafeRepositoryPath { path: String, reason: &'static str },
+
+    #[error("cannot write {path}: {source}")]
+    JobFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("failed to push to {url}: {report}")]
+    PushFailed { url: String, report: String },
+
+    #[error("the branch \"{branch}\" kept moving while pushing ({attempts} attempts): {report}")]
+    BranchKeptMoving {
+        branch: String,
+        attempts: usize,
+        report: String,
+    },
+
+    #[error(
+        "unable to read the OpenPGP key ring (pass an armored secret key ring with --gpg-key-ring): {detail}"
+    )]
+    SigningKeyRing { detail: String },
+
+    #[error(
+        "the OpenPGP key ring holds no secret key: export it with `gpg --export-secret-keys --armor`"
+    )]
+    NoSigningKey,
+
+    #[error("no Bitbucket Server is configured: start fluxstrap serve with --bitbucket-url")]
+    RelayNotConfigured,
+
+    #[error("only Bitbucket REST paths are relayed")]
+    RelayPathRefused,
+
+    #[error("the {0} method is not relayed")]
+    RelayMethodRefused(String),
+
+    #[error("Bitbucket did not answer: {0}")]
+    UpstreamUnreachable(String),
+
+    #[error("Bitbucket's answer was not usable: {0}")]
+    UpstreamAnswer(String),
+
+    #[error(
+        "no Flux release manifests are configured: start fluxstrap serve with --manifests DIR|FILE.tar.gz"
+    )]
+    NoRelease,
+
+    #[error("{name} is not a file of Flux {version}")]
+    NotAReleaseFile { name: String, version: String },
+
+    #[error("SSH key scan for host {host}:{port} failed, error: {reason}")]
+    HostKeyScan {
+        host: String,
+        port: u16,
+        reason: String,
+    },
+}
+
+/// The JSON body of every API error: `{"error": "<what happened and what to do>"}`.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiError {
+    /// The message, as the error's `Display` writes it.
+    pub error: String,
+}
+
+impl Error {
+    /// The HTTP status an API answer with this error carries.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::RelayNotConfigured | Error::NoRelease | Error::NotAReleaseFile { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            Error::RelayPathRefused => StatusCode::FORBIDDEN,
+            Error::RelayMethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::UpstreamUnreachable(_) | Error::UpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
+            Error::Core(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Every API error becomes its status and `{"error": …}` here, and nowhere else.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "request failed");
+        }
+        (
+            status,
+            Json(ApiError {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
 }
 
 /// A kube error as a person reads it: the API server's own message for API errors, the whole

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod git;
+pub mod http;
 pub mod install;
 pub mod relay;
 pub mod serve;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,21 +38,6 @@ pub struct ReleaseIndex {
     pub files: Vec<String>,
 }
 
-#[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
-pub struct ApiError {
-    pub error: String,
-}
-
-fn no_release() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(ApiError {
-            error: "no Flux release manifests are configured: start fluxstrap serve with --manifests DIR|FILE.tar.gz".into(),
-        }),
-    )
-        .into_response()
-}
-
 /// Release manifests are public data; any origin may read them (the wasm tests do).
 fn public(mut response: Response) -> Response {
     response.headers_mut().insert(
@@ -63,40 +48,45 @@ fn public(mut response: Response) -> Response {
 }
 
 async fn release_index(State(release): State<Arc<Option<Release>>>) -> Response {
-    let response = match release.as_ref() {
-        Some(release) => Json(ReleaseIndex {
-            version: release.version.clone(),
-            files: release.files.iter().map(|(name, _)| name.clone()).collect(),
-        })
-        .into_response(),
-        None => no_release(),
-    };
-    public(response)
+    let index = release
+        .as_ref()
+        .as_ref()
+        .ok_or(Error::NoRelease)
+        .map(|release| {
+            Json(ReleaseIndex {
+                version: release.version.clone(),
+                files: release.files.iter().map(|(name, _)| name.clone()).collect(),
+            })
+        });
+    public(index.into_response())
 }
 
 async fn release_file(
     State(release): State<Arc<Option<Release>>>,
     Path(name): Path<String>,
 ) -> Response {
-    let Some(release) = release.as_ref() else {
-        return public(no_release());
-    };
-    // Only the release's own files, looked up by exact name: nothing else on disk is reachable.
-    let response = match release.files.iter().find(|(file, _)| *file == name) {
-        Some((_, content)) => (
-            [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
-            content.clone(),
-        )
-            .into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(ApiError {
-                error: format!("{name} is not a file of Flux {}", release.version),
-            }),
-        )
-            .into_response(),
-    };
-    public(response)
+    let file = release
+        .as_ref()
+        .as_ref()
+        .ok_or(Error::NoRelease)
+        .and_then(|release| {
+            // Only the release's own files, by exact name: nothing else on disk is reachable.
+            release
+                .files
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, content)| {
+                    (
+                        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+                        content.clone(),
+                    )
+                })
+                .ok_or_else(|| Error::NotAReleaseFile {
+                    name: name.clone(),
+                    version: release.version.clone(),
+                })
+        });
+    public(file.into_response())
 }
 
 #[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -168,22 +158,11 @@ pub async fn run(config: Config) -> Result<()> {
         listener,
         app_with(config.web_dir, config.release, config.bitbucket),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(fluxstrap_runtime::shutdown_signal())
     .await
     .map_err(Error::Serve)?;
     tracing::info!("fluxstrap stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler cannot fail on Unix");
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
-    tracing::info!("shutdown requested");
 }
 
 #[cfg(test)]
@@ -258,7 +237,7 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        let error: ApiError = serde_json::from_slice(&body).unwrap();
+        let error: crate::error::ApiError = serde_json::from_slice(&body).unwrap();
         assert!(error.error.contains("--manifests"), "{}", error.error);
     }
 
@@ -287,16 +266,14 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app() {
-        let dir = std::env::temp_dir().join(format!("fluxstrap-serve-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("index.html"), "<html>app</html>").unwrap();
-        let response = app(dir.clone(), None)
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
+        let response = app(dir.path().to_path_buf(), None)
             .oneshot(Request::get("/some/route").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"<html>app</html>");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -58,10 +58,10 @@ fn normalize(host: &str, port: u16) -> String {
 /// Scans `target` (`host[:port]`) and returns the `known_hosts` line, within `timeout`.
 pub async fn scan_host_key(target: &str, timeout: Duration) -> Result<String> {
     let (host, port) = split_host_port(target);
-    let failed = |reason: String| {
-        Error::Git(format!(
-            "SSH key scan for host {host}:{port} failed, error: {reason}"
-        ))
+    let failed = |reason: String| Error::HostKeyScan {
+        host: host.clone(),
+        port,
+        reason,
     };
     let found = Arc::new(Mutex::new(None));
     let config = Arc::new(russh::client::Config::default());

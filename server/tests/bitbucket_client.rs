@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use fluxstrap_core::Secret as Token;
 use fluxstrap_core::bitbucket::{
     AccessKeyDecision, BitbucketHost, GroupDecision, GroupGrant, Owner, ProjectKey,
     RETRY_DELAYS_MS, RepoName, RepoPermission, RepoSlug, RepositoryOrigin, Visibility,
@@ -15,7 +16,7 @@ use fluxstrap_core::bitbucket::{
 use fluxstrap_sandbox::bitbucket::{
     BitbucketEmulator, Config, Fault, FaultAction, Level, Seed, SeedGroup, Ssh, Transport as Tls,
 };
-use fluxstrap_server::bitbucket_http::{HttpTransport, Token};
+use fluxstrap_server::bitbucket_http::HttpTransport;
 
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const PUBLIC_KEY: &str =

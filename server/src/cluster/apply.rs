@@ -138,11 +138,7 @@ impl Cluster {
     ) -> Result<Vec<AppliedObject>> {
         let mut stages: [Vec<Prepared>; 2] = [Vec::new(), Vec::new()];
         for body in objects {
-            let object = ObjectRef::of(&body).ok_or_else(|| {
-                Error::InvalidObject(
-                    "every object needs apiVersion, kind and metadata.name".to_string(),
-                )
-            })?;
+            let object = ObjectRef::of(&body).ok_or(Error::UnnamedObject)?;
             let body = normalise(body, &object);
             let stage = match apply_stage(&object) {
                 ApplyStage::ClusterDefinitions => 0,
@@ -151,9 +147,7 @@ impl Cluster {
             stages[stage].push(Prepared { object, body });
         }
         if stages.iter().all(Vec::is_empty) {
-            return Err(Error::InvalidObject(
-                "no Kubernetes objects to apply".to_string(),
-            ));
+            return Err(Error::NothingToApply);
         }
         let mut applied = Vec::new();
         for (index, stage) in stages.iter_mut().enumerate() {

@@ -37,6 +37,13 @@ pub enum KubeconfigSource {
     },
 }
 
+fn kubeconfig_error(path: Option<&std::path::Path>, reason: &dyn std::fmt::Display) -> Error {
+    Error::Kubeconfig {
+        path: path.map(std::path::Path::to_path_buf),
+        reason: reason.to_string(),
+    }
+}
+
 /// A connected cluster.
 #[derive(Clone)]
 pub struct Cluster {
@@ -48,24 +55,22 @@ impl Cluster {
         let config = match source {
             KubeconfigSource::Infer => Config::infer()
                 .await
-                .map_err(|e| Error::Kubeconfig(e.to_string()))?,
-            KubeconfigSource::InCluster => {
-                Config::incluster().map_err(|e| Error::Kubeconfig(format!("in-cluster: {e}")))?
-            }
+                .map_err(|e| kubeconfig_error(None, &e))?,
+            KubeconfigSource::InCluster => Config::incluster()
+                .map_err(|e| kubeconfig_error(None, &format!("in-cluster: {e}")))?,
             KubeconfigSource::File { path, context } => {
-                let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
-                    Error::Kubeconfig(format!("cannot read {}: {e}", path.display()))
-                })?;
+                let kubeconfig =
+                    Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(Some(path), &e))?;
                 let options = KubeConfigOptions {
                     context: context.clone(),
                     ..Default::default()
                 };
                 Config::from_custom_kubeconfig(kubeconfig, &options)
                     .await
-                    .map_err(|e| Error::Kubeconfig(format!("{}: {e}", path.display())))?
+                    .map_err(|e| kubeconfig_error(Some(path), &e))?
             }
         };
-        let client = Client::try_from(config).map_err(|e| Error::Kubeconfig(e.to_string()))?;
+        let client = Client::try_from(config).map_err(|e| kubeconfig_error(None, &e))?;
         Ok(Self { client })
     }
 

@@ -100,10 +100,10 @@ impl Cluster {
                 match current.as_ref().map(health) {
                     Some(Health::Current) => {}
                     Some(Health::Failed(reason)) => {
-                        return Err(Error::NotReady(format!(
-                            "{} failed: {reason}",
-                            object.display()
-                        )));
+                        return Err(Error::ObjectFailed {
+                            object: object.display(),
+                            reason,
+                        });
                     }
                     Some(Health::InProgress(reason)) => {
                         pending.push(format!("{} ({reason})", object.display()))
@@ -118,11 +118,10 @@ impl Cluster {
                 return Ok(());
             }
             if Instant::now() + settings.interval > deadline {
-                return Err(Error::NotReady(format!(
-                    "timed out after {:?} waiting for {}",
-                    settings.timeout,
-                    pending.join(", ")
-                )));
+                return Err(Error::ObjectsNotReady {
+                    timeout: settings.timeout,
+                    pending,
+                });
             }
             tokio::time::sleep(settings.interval).await;
         }
@@ -221,9 +220,13 @@ impl Cluster {
             on_event(ClusterEvent::ComponentsHealthy);
             Ok(report)
         } else {
-            Err(Error::NotReady(
-                "timed out waiting for all resources to be ready".into(),
-            ))
+            Err(Error::ComponentsNotReady {
+                components: report
+                    .iter()
+                    .filter(|c| !c.ready)
+                    .map(|c| c.name.clone())
+                    .collect(),
+            })
         }
     }
 }
