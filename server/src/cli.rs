@@ -40,7 +40,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub export: bool,
     /// A Flux release's manifests: a directory of its files, or its manifests.tar.gz.
-    /// Default: ~/.cache/fluxstrap/manifests/<version>.
+    /// Default: the cache (FLUXSTRAP_CACHE_DIR, ~/.cache/fluxstrap), filled from the Flux
+    /// releases (FLUXSTRAP_RELEASES_URL) when the version is not there yet.
     #[arg(long, value_name = "DIR|FILE.tar.gz")]
     pub manifests: Option<PathBuf>,
     /// Flux version.
@@ -116,7 +117,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "dist", env = "FLUXSTRAP_WEB_DIR")]
     pub web_dir: PathBuf,
     /// The Flux release the page generates from: a directory of its manifest files or its
-    /// manifests.tar.gz. Default: ~/.cache/fluxstrap/manifests/<version>, if present.
+    /// manifests.tar.gz. Default: the release cache, filled from the Flux releases.
     #[arg(long, value_name = "DIR|FILE.tar.gz", env = "FLUXSTRAP_MANIFESTS")]
     pub manifests: Option<PathBuf>,
     /// The Flux version of those manifests.
@@ -132,23 +133,25 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Loads and checks the release manifests, so a broken release fails at start-up.
-    fn release(&self) -> Result<Option<serve::Release>> {
-        let path =
-            match crate::install::manifests_path(self.manifests.as_deref(), &self.flux_version) {
-                Ok(path) => path,
-                // No explicit --manifests and nothing cached: serve without a release.
-                Err(crate::Error::NoManifests { .. }) if self.manifests.is_none() => {
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
-            };
-        let files = crate::install::read_release_files(&path)?;
-        fluxstrap_core::install::Distribution::from_files(files.clone())?;
-        Ok(Some(serve::Release {
-            version: self.flux_version.clone(),
-            files,
-        }))
+    /// Loads and checks the release manifests, so a broken release fails at start-up. Without
+    /// `--manifests` the cache (or a download) serves; when that fails the page runs without a
+    /// release and says so.
+    async fn release(&self) -> Result<Option<serve::Release>> {
+        let mut log = |event: crate::releases::ReleaseEvent| tracing::info!("{event}");
+        match crate::releases::load(self.manifests.as_deref(), &self.flux_version, &mut log).await {
+            Ok((version, files)) => {
+                fluxstrap_core::install::Distribution::from_files(files.clone())?;
+                Ok(Some(serve::Release {
+                    version: version.to_string(),
+                    files,
+                }))
+            }
+            Err(error) if self.manifests.is_none() => {
+                tracing::warn!(%error, "no Flux release manifests: the page cannot preview");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -156,7 +159,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             fluxstrap_runtime::init_logging();
-            let release = args.release()?;
+            let release = args.release().await?;
             let bitbucket = match &args.bitbucket_url {
                 Some(url) => {
                     // Validated like every other host form fluxstrap takes.
@@ -180,7 +183,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             if !args.export {
                 return Err(crate::Error::InstallNeedsExport);
             }
-            let manifests = crate::install::export(args.manifests.as_deref(), &args.flags())?;
+            // Progress about the release goes to stderr, as flux's lines do.
+            let mut progress = |event: crate::releases::ReleaseEvent| eprintln!("{event}");
+            let manifests =
+                crate::install::export(args.manifests.as_deref(), &args.flags(), &mut progress)
+                    .await?;
             use std::io::Write;
             std::io::stdout()
                 .write_all(manifests.as_bytes())

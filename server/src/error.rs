@@ -87,12 +87,6 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("no Flux {version} release manifests found{}: download manifests.tar.gz from https://github.com/fluxcd/flux2/releases/download/{version}/manifests.tar.gz and pass it with --manifests (a directory of its files works too), or unpack it into that directory", cache.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default())]
-    NoManifests {
-        version: String,
-        cache: Option<PathBuf>,
-    },
-
     #[error(
         "`fluxstrap install` only exports the manifests for now: add --export (installing on a cluster is what `fluxstrap bootstrap` does)"
     )]
@@ -188,6 +182,41 @@ pub enum Error {
 
     #[error("{name} is not a file of Flux {version}")]
     NotAReleaseFile { name: String, version: String },
+
+    #[error("the Flux {version} release is not usable: {reason}")]
+    BadRelease { version: String, reason: String },
+
+    #[error("no cache directory: set FLUXSTRAP_CACHE_DIR (or HOME)")]
+    NoCacheDir,
+
+    #[error(
+        "cannot download {url}: {reason} (set FLUXSTRAP_RELEASES_URL to a mirror, or pass --manifests)"
+    )]
+    ReleaseDownload { url: String, reason: String },
+
+    #[error("{url} does not exist: is the version right? (`latest` picks the newest release)")]
+    UnknownRelease { url: String },
+
+    #[error(
+        "{url} has sha256 {actual}, but the release publishes {expected}: the download was altered or truncated; try again, or check the mirror"
+    )]
+    ReleaseChecksum {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{url} lists no checksum for manifests.tar.gz")]
+    ReleaseChecksumMissing { url: String },
+
+    #[error(
+        "cannot write the release cache in {path}: {source} (set FLUXSTRAP_CACHE_DIR to a writable directory)"
+    )]
+    CacheWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("SSH key scan for host {host}:{port} failed, error: {reason}")]
     HostKeyScan {

@@ -1,7 +1,8 @@
-//! The one way the server builds an HTTP client for a Bitbucket Server: rustls with the system's
-//! roots plus an optional CA file, connect and request timeouts, the standard proxy variables
-//! honoured (`HTTPS_PROXY`, `NO_PROXY`, …), and redirects never followed — a redirect could carry
-//! a caller's token to another host, and Bitbucket's REST API does not redirect.
+//! The one way the server builds an HTTP client: rustls with the system's roots plus an optional
+//! CA file, connect and request timeouts, the standard proxy variables honoured (`HTTPS_PROXY`,
+//! `NO_PROXY`, …). Bitbucket clients never follow redirects — a redirect could carry a caller's
+//! token to another host, and Bitbucket's REST API does not redirect; release downloads do
+//! (GitHub serves release assets from another host), and carry no credentials.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,15 +14,31 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take in all.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A client for the Bitbucket Server at one URL, trusting `ca_file` in addition to the system's
-/// roots.
+/// Whether a client follows redirects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirects {
+    /// Up to 10, for downloads without credentials.
+    Follow,
+    /// Never: a 3xx is the answer.
+    Never,
+}
+
+/// A client for a Bitbucket Server, trusting `ca_file` in addition to the system's roots.
 pub fn bitbucket_client(ca_file: Option<&Path>) -> Result<reqwest::Client> {
+    client(ca_file, Redirects::Never)
+}
+
+/// A client trusting `ca_file` in addition to the system's roots.
+pub fn client(ca_file: Option<&Path>, redirects: Redirects) -> Result<reqwest::Client> {
     // reqwest is built without a default provider; ring is the one the workspace compiles.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(match redirects {
+            Redirects::Follow => reqwest::redirect::Policy::limited(10),
+            Redirects::Never => reqwest::redirect::Policy::none(),
+        })
         .user_agent(concat!("fluxstrap/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).map_err(|source| Error::ReadCaFile {
@@ -44,6 +61,23 @@ pub fn bitbucket_client(ca_file: Option<&Path>) -> Result<reqwest::Client> {
         }
     }
     builder.build().map_err(Error::HttpClient)
+}
+
+/// A reqwest error as a person reads it: its message and every cause below it (reqwest's own
+/// message is often only "error sending request"), without the URL (the caller names it).
+pub fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 #[cfg(test)]

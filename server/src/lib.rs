@@ -10,6 +10,7 @@ pub mod git;
 pub mod http;
 pub mod install;
 pub mod relay;
+pub mod releases;
 pub mod serve;
 pub mod ssh_scan;
 

@@ -81,7 +81,7 @@ async fn capped_body(mut answer: reqwest::Response) -> Result<Vec<u8>> {
     while let Some(chunk) = answer
         .chunk()
         .await
-        .map_err(|e| Error::UpstreamAnswer(e.without_url().to_string()))?
+        .map_err(|e| Error::UpstreamAnswer(crate::http::describe(e)))?
     {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(Error::UpstreamAnswer(format!(
@@ -133,7 +133,7 @@ pub async fn relay(
     let answer = request
         .send()
         .await
-        .map_err(|e| Error::UpstreamUnreachable(e.without_url().to_string()))?;
+        .map_err(|e| Error::UpstreamUnreachable(crate::http::describe(e)))?;
     let status = answer.status();
     let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
     let username = answer.headers().get("x-ausername").cloned();

@@ -44,7 +44,9 @@ fn components_yaml() -> String {
             "--components-extra=image-reflector-controller,image-automation-controller,source-watcher",
         ])
         .unwrap();
-    fluxstrap_server::install::export(Some(&manifests_dir()), &flags).unwrap()
+    let files = fluxstrap_server::releases::read_local(&manifests_dir()).unwrap();
+    let distribution = fluxstrap_core::install::Distribution::from_files(files).unwrap();
+    fluxstrap_core::install::generate(&distribution, &flags.to_options().unwrap()).unwrap()
 }
 
 fn sync_yaml(url: &str) -> String {

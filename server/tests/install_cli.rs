@@ -13,10 +13,14 @@ fn shared() -> PathBuf {
 fn fluxstrap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fluxstrap"))
         .args(args)
-        // An empty cache, so nothing but --manifests can be used.
+        // An empty cache and releases nobody serves, so nothing but --manifests can be used.
         .env(
             "FLUXSTRAP_CACHE_DIR",
             std::env::temp_dir().join("fluxstrap-empty-cache"),
+        )
+        .env(
+            "FLUXSTRAP_RELEASES_URL",
+            "http://127.0.0.1:9/releases/download",
         )
         .output()
         .expect("running fluxstrap")
@@ -135,10 +139,13 @@ fn missing_manifests_say_how_to_get_them() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no Flux v2.9.4 release manifests found"),
+        stderr.contains(
+            "cannot download http://127.0.0.1:9/releases/download/v2.9.4/manifests.tar.gz"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("--manifests"), "{stderr}");
+    assert!(stderr.contains("FLUXSTRAP_RELEASES_URL"), "{stderr}");
 }
 
 #[test]
