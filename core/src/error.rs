@@ -72,6 +72,45 @@ pub enum Error {
     #[error("flag needs an argument: --{0}")]
     FlagNeedsArgument(String),
 
+    /// pflag's message for a flag given without its value: `--owner` or `'u' in -u`.
+    #[error("flag needs an argument: {0}")]
+    FlagNeedsValue(String),
+
+    #[error("unknown shorthand flag: '{shorthand}' in {argument}")]
+    UnknownShorthand { shorthand: char, argument: String },
+
+    #[error("unexpected argument \"{0}\": bootstrap bitbucket-server takes flags only")]
+    UnexpectedArgument(String),
+
+    #[error("invalid hostname \"\"")]
+    MissingHostname,
+
+    #[error("--registry-creds requires --image-pull-secret to be set")]
+    RegistryCredsNeedPullSecret,
+
+    #[error("invalid --registry-creds format, expected 'user:password'")]
+    RegistryCredsFormat,
+
+    /// One of flux's commit-signing flag checks.
+    #[error("{0}")]
+    Signing(&'static str),
+
+    #[error(
+        "--owner is required: the Bitbucket project's name (or your user name with --personal)"
+    )]
+    MissingOwner,
+
+    #[error("--repository is required: the name of the repository to create or use")]
+    MissingRepository,
+
+    #[error(
+        "--repository \"{0}\" names a sub-organization, which Bitbucket Server does not have: give the repository name only"
+    )]
+    RepositoryWithSlash(String),
+
+    #[error("--{0} cannot be set here: the server's configuration supplies it")]
+    FlagNotAllowed(String),
+
     #[error("invalid URL \"{url}\": {reason}")]
     InvalidUrl { url: String, reason: String },
 

@@ -3,6 +3,7 @@
 //! and in the browser (wasm32), and every rule is unit-tested once.
 
 pub mod bitbucket;
+pub mod bootstrap;
 pub mod cluster;
 pub mod duration;
 pub mod error;

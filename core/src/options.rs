@@ -71,6 +71,21 @@ pub fn is_dns1123_label(value: &str) -> bool {
         && alnum(&bytes[bytes.len() - 1])
 }
 
+/// Checks that `name` (given with `flag`) is a Kubernetes object name: a DNS-1123 subdomain of
+/// at most 253 characters, so a Secret by that name can be created (flux finds out at apply).
+pub fn check_object_name(name: &str, flag: &str) -> Result<()> {
+    let labels_ok = name.split('.').all(is_dns1123_label);
+    if !name.is_empty() && name.len() <= 253 && labels_ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidFlag {
+            value: name.to_string(),
+            flag: flag.to_string(),
+            reason: "must be a lower-case DNS name (letters, digits, '-' and '.'), as Kubernetes object names are".to_string(),
+        })
+    }
+}
+
 /// A git branch name, checked with `git check-ref-format --branch` rules.
 ///
 /// flux does not validate `--branch` and fails much later (at clone or push); checking up front
