@@ -5,6 +5,24 @@ use thiserror::Error;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `k8s.io/apimachinery`'s aggregate: the one message, or `[m1, m2]`.
+fn aggregate(messages: &[String]) -> String {
+    match messages {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+impl Error {
+    /// A port's failure during `action`.
+    pub fn port(action: &str, cause: crate::bootstrap::ports::PortError) -> Self {
+        Error::Port {
+            action: action.to_string(),
+            cause: cause.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Error {
     /// A flag value that failed its type's parser; rendered exactly like pflag does.
@@ -84,6 +102,34 @@ pub enum Error {
 
     #[error("invalid hostname \"\"")]
     MissingHostname,
+
+    /// A port (git, the cluster, a scan) failed; `cause` carries its whole message.
+    #[error("{action}: {cause}")]
+    Port { action: String, cause: String },
+
+    #[error("the branch \"{branch}\" kept moving while pushing ({attempts} attempts): {report}")]
+    BranchKeptMoving {
+        branch: String,
+        attempts: usize,
+        report: String,
+    },
+
+    #[error("bootstrap failed with {} health check failure(s): {}", .0.len(), aggregate(.0))]
+    HealthChecks(Vec<String>),
+
+    #[error(
+        "Flux {version} has been installed on this cluster with {manager}: pass --force to take it over"
+    )]
+    ManagedByOtherTool { version: String, manager: String },
+
+    #[error("the bootstrap did not finish within {0} (--timeout)")]
+    Timeout(String),
+
+    #[error("--version=latest must be resolved to a release before the bootstrap runs")]
+    UnresolvedVersion,
+
+    #[error("SSH key scan for host {target} failed, error: {reason}")]
+    HostKeyScan { target: String, reason: String },
 
     #[error("--registry-creds requires --image-pull-secret to be set")]
     RegistryCredsNeedPullSecret,

@@ -39,7 +39,7 @@ pub struct SyncOptions {
 }
 
 /// The API versions flux writes, by release (history of flux's `sync.go`).
-fn api_versions(version: &FluxVersion) -> (&'static str, &'static str) {
+pub fn api_versions(version: &FluxVersion) -> (&'static str, &'static str) {
     if *version >= FluxVersion::new(2, 0, 0) {
         (
             "source.toolkit.fluxcd.io/v1",

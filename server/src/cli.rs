@@ -30,7 +30,21 @@ pub enum Command {
     /// Generate Flux's install manifests (as `flux install --export`).
     Install(Box<InstallArgs>),
     /// Bootstrap Flux from a Git provider (as `flux bootstrap`).
-    Bootstrap,
+    #[command(subcommand)]
+    Bootstrap(BootstrapCommand),
+}
+
+/// The providers `bootstrap` supports.
+#[derive(Subcommand, Debug)]
+pub enum BootstrapCommand {
+    /// Deploy Flux on a cluster connected to a Bitbucket Server repository.
+    #[command(disable_help_flag = true)]
+    BitbucketServer {
+        /// flux's flags (`fluxstrap bootstrap bitbucket-server --help` lists them), read by
+        /// fluxstrap-core as pflag reads them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
 }
 
 /// `flux install` flags, kept as text: `fluxstrap-core` validates them with flux's messages.
@@ -137,7 +151,7 @@ impl ServeArgs {
     /// `--manifests` the cache (or a download) serves; when that fails the page runs without a
     /// release and says so.
     async fn release(&self) -> Result<Option<serve::Release>> {
-        let mut log = |event: crate::releases::ReleaseEvent| tracing::info!("{event}");
+        let mut log = |event: fluxstrap_core::bootstrap::Event| tracing::info!("{event}");
         match crate::releases::load(self.manifests.as_deref(), &self.flux_version, &mut log).await {
             Ok((version, files)) => {
                 fluxstrap_core::install::Distribution::from_files(files.clone())?;
@@ -184,7 +198,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 return Err(crate::Error::InstallNeedsExport);
             }
             // Progress about the release goes to stderr, as flux's lines do.
-            let mut progress = |event: crate::releases::ReleaseEvent| eprintln!("{event}");
+            let mut progress = |event: fluxstrap_core::bootstrap::Event| eprintln!("{event}");
             let manifests =
                 crate::install::export(args.manifests.as_deref(), &args.flags(), &mut progress)
                     .await?;
@@ -193,6 +207,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .write_all(manifests.as_bytes())
                 .map_err(crate::Error::Serve)
         }
-        Command::Bootstrap => Err(crate::Error::NotYetAvailable("bootstrap")),
+        Command::Bootstrap(BootstrapCommand::BitbucketServer { args }) => {
+            crate::bootstrap::bitbucket_server(&args).await
+        }
     }
 }

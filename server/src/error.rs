@@ -32,9 +32,6 @@ pub enum Error {
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
 
-    #[error("`fluxstrap {0}` is not available in this version yet")]
-    NotYetAvailable(&'static str),
-
     #[error("cannot load the kubeconfig{}: {reason} (pass --kubeconfig/--context, or set KUBECONFIG)", .path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
     Kubeconfig {
         /// The file, when one was named.
@@ -57,6 +54,9 @@ pub enum Error {
 
     #[error("invalid Kubernetes object: every object needs apiVersion, kind and metadata.name")]
     UnnamedObject,
+
+    #[error("the cluster's answer could not be read: {0}")]
+    InvalidAnswer(String),
 
     #[error("no Kubernetes objects to apply")]
     NothingToApply,
@@ -217,6 +217,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("could not read token: could not read from stdin: {0}")]
+    ReadToken(#[source] std::io::Error),
+
+    #[error("cannot read {flag} {path}: {source}")]
+    ReadFlagFile {
+        flag: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("--ssh-signing-reuse-private-key requires --private-key-file")]
+    NoPrivateKeyToReuse,
+
+    #[error("interrupted: nothing more was changed; run the same command again to finish")]
+    Interrupted,
 
     #[error("SSH key scan for host {host}:{port} failed, error: {reason}")]
     HostKeyScan {

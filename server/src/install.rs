@@ -6,7 +6,7 @@ use std::path::Path;
 use fluxstrap_core::install::{Distribution, InstallFlags, generate};
 
 use crate::error::Result;
-use crate::releases::ReleaseEvent;
+use fluxstrap_core::bootstrap::Event;
 
 /// The Flux release fluxstrap generates by default (flux's default is its own version).
 pub const DEFAULT_FLUX_VERSION: &str = "v2.9.4";
@@ -16,7 +16,7 @@ pub const DEFAULT_FLUX_VERSION: &str = "v2.9.4";
 pub async fn export(
     manifests: Option<&Path>,
     flags: &InstallFlags,
-    on_event: &mut (dyn FnMut(ReleaseEvent) + Send),
+    on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<String> {
     // Options first: a bad flag is reported before anything is read, as flux does.
     let options = flags.to_options()?;

@@ -3,6 +3,7 @@
 //! `fluxstrap-core`.
 
 pub mod bitbucket_http;
+pub mod bootstrap;
 pub mod cli;
 pub mod cluster;
 pub mod error;

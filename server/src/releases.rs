@@ -17,6 +17,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use fluxstrap_core::bootstrap::{Event, ReleaseOrigin};
 use fluxstrap_core::install::{Distribution, FluxVersion, RELEASE_FILES, unpack_tar_gz};
 use sha2::{Digest, Sha256};
 
@@ -31,46 +32,6 @@ pub const ARCHIVE: &str = "manifests.tar.gz";
 
 /// A release's manifest files: (name, bytes).
 pub type ReleaseFiles = Vec<(String, Vec<u8>)>;
-
-/// What the release source did, for progress lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReleaseEvent {
-    /// `latest` resolved to a version.
-    Resolved { version: String },
-    /// Served from the cache.
-    Cached { version: String },
-    /// A cache entry was unusable and is fetched again.
-    CacheCorrupt { version: String, reason: String },
-    /// Downloaded and verified against the release's checksums.
-    Downloaded { version: String, url: String },
-    /// Downloaded from a mirror that publishes no checksums.
-    Unverified { version: String, url: String },
-}
-
-impl std::fmt::Display for ReleaseEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReleaseEvent::Resolved { version } => write!(f, "✔ latest Flux release is {version}"),
-            ReleaseEvent::Cached { version } => {
-                write!(f, "✔ using cached Flux {version} manifests")
-            }
-            ReleaseEvent::CacheCorrupt { version, reason } => write!(
-                f,
-                "⚠️ cached Flux {version} manifests are unusable ({reason}), downloading them again"
-            ),
-            ReleaseEvent::Downloaded { version, url } => {
-                write!(
-                    f,
-                    "✔ downloaded Flux {version} manifests from {url} (sha256 verified)"
-                )
-            }
-            ReleaseEvent::Unverified { version, url } => write!(
-                f,
-                "⚠️ downloaded Flux {version} manifests from {url}, which publishes no checksums: only their contents were checked"
-            ),
-        }
-    }
-}
 
 /// Where releases come from and where they are kept.
 #[derive(Debug, Clone)]
@@ -145,7 +106,7 @@ impl ReleaseSource {
     pub async fn resolve(
         &self,
         requested: &str,
-        on_event: &mut (dyn FnMut(ReleaseEvent) + Send),
+        on_event: &mut (dyn FnMut(Event) + Send),
     ) -> Result<FluxVersion> {
         if requested != "latest" {
             return Ok(FluxVersion::parse(requested)?);
@@ -176,7 +137,7 @@ impl ReleaseSource {
                 ),
             })?;
         let version = FluxVersion::parse(&tag)?;
-        on_event(ReleaseEvent::Resolved {
+        on_event(Event::VersionResolved {
             version: version.to_string(),
         });
         Ok(version)
@@ -186,16 +147,19 @@ impl ReleaseSource {
     pub async fn files(
         &self,
         version: &FluxVersion,
-        on_event: &mut (dyn FnMut(ReleaseEvent) + Send),
+        on_event: &mut (dyn FnMut(Event) + Send),
     ) -> Result<ReleaseFiles> {
         let version = version.to_string();
         match self.cached(&version) {
             Ok(Some(files)) => {
-                on_event(ReleaseEvent::Cached { version });
+                on_event(Event::ReleaseReady {
+                    version,
+                    origin: ReleaseOrigin::Cache,
+                });
                 return Ok(files);
             }
             Ok(None) => {}
-            Err(reason) => on_event(ReleaseEvent::CacheCorrupt {
+            Err(reason) => on_event(Event::ReleaseCacheCorrupt {
                 version: version.clone(),
                 reason,
             }),
@@ -216,9 +180,12 @@ impl ReleaseSource {
         }
         let files = release_files(&version, &archive)?;
         self.store(&version, &archive, &actual)?;
-        on_event(match published {
-            Some(_) => ReleaseEvent::Downloaded { version, url },
-            None => ReleaseEvent::Unverified { version, url },
+        on_event(Event::ReleaseReady {
+            version,
+            origin: match published {
+                Some(_) => ReleaseOrigin::Verified { url },
+                None => ReleaseOrigin::Unverified { url },
+            },
         });
         Ok(files)
     }
@@ -367,12 +334,19 @@ pub fn read_local(path: &Path) -> Result<ReleaseFiles> {
 pub async fn load(
     manifests: Option<&Path>,
     requested: &str,
-    on_event: &mut (dyn FnMut(ReleaseEvent) + Send),
+    on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(FluxVersion, ReleaseFiles)> {
     match manifests {
         Some(path) => {
             let version = FluxVersion::parse(requested)?;
-            Ok((version, read_local(path)?))
+            let files = read_local(path)?;
+            on_event(Event::ReleaseReady {
+                version: version.to_string(),
+                origin: ReleaseOrigin::Local {
+                    path: path.display().to_string(),
+                },
+            });
+            Ok((version, files))
         }
         None => {
             let source = ReleaseSource::from_env()?;

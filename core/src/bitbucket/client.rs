@@ -81,7 +81,11 @@ async fn fetch<T: Transport, R: DeserializeOwned>(
     read_answer(host, request, answer.status, &answer.body)
 }
 
-/// Every page of a list.
+/// The most pages a list is read to: a server that pages for ever (or a hostile one) cannot keep
+/// a bootstrap busy; 100 pages of [`super::PAGE_LIMIT`] are far more than any repository has.
+pub const MAX_PAGES: usize = 100;
+
+/// Every page of a list (at most [`MAX_PAGES`]).
 async fn fetch_all<T: Transport, R: DeserializeOwned>(
     transport: &T,
     host: &BitbucketHost,
@@ -89,7 +93,7 @@ async fn fetch_all<T: Transport, R: DeserializeOwned>(
 ) -> Result<Vec<R>> {
     let mut items = Vec::new();
     let mut start = 0;
-    loop {
+    for _ in 0..MAX_PAGES {
         let request = request_for(start);
         let page: Page<R> = fetch(transport, host, &request)
             .await?
@@ -101,6 +105,22 @@ async fn fetch_all<T: Transport, R: DeserializeOwned>(
             _ => return Ok(items),
         }
     }
+    Err(Error::Bitbucket {
+        host: host.domain(),
+        status: 200,
+        message: format!(
+            "{} has more than {MAX_PAGES} pages: refusing to read further",
+            request_for(0).path
+        ),
+    })
+}
+
+/// Whether writes are sent, or only recorded (a dry run: every read is made, no write).
+pub enum Writes<'a> {
+    /// Send every write.
+    Send,
+    /// Record the writes that would be sent, send none.
+    Record(&'a mut Vec<Request>),
 }
 
 /// Expects a write to succeed (2xx); anything else is an error with Bitbucket's message.
@@ -114,6 +134,22 @@ async fn write<T: Transport>(
         Ok(answer)
     } else {
         Err(api_error(host, request, answer.status, &answer.body))
+    }
+}
+
+/// Sends `request`, or records it when `writes` says so.
+async fn write_or_record<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    request: Request,
+    writes: &mut Writes<'_>,
+) -> Result<()> {
+    match writes {
+        Writes::Send => write(transport, host, &request).await.map(|_| ()),
+        Writes::Record(planned) => {
+            planned.push(request);
+            Ok(())
+        }
     }
 }
 
@@ -193,8 +229,12 @@ pub async fn resolve_owner<T: Transport>(
 /// Whether the repository was there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepositoryOrigin {
+    /// Created by this run.
     Created,
+    /// It existed (or someone else created it meanwhile).
     Adopted,
+    /// Dry run: it does not exist and would be created.
+    WouldCreate,
 }
 
 /// The repository, found or created.
@@ -215,10 +255,33 @@ pub async fn ensure_repository<T: Transport>(
     name: &RepoName,
     visibility: Visibility,
 ) -> Result<EnsuredRepository> {
+    reconcile_repository(transport, host, key, name, visibility, &mut Writes::Send).await
+}
+
+/// [`ensure_repository`], or in a dry run the repository as it is or would be created.
+pub async fn reconcile_repository<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    name: &RepoName,
+    visibility: Visibility,
+    writes: &mut Writes<'_>,
+) -> Result<EnsuredRepository> {
     let slug = name.slug();
     let get = Request::repository(key, &slug);
     let (repository, origin) = match fetch::<_, Repository>(transport, host, &get).await? {
         Some(repository) => (repository, RepositoryOrigin::Adopted),
+        None if matches!(writes, Writes::Record(_)) => {
+            let create = Request::create_repository(key, name, visibility);
+            if let Writes::Record(planned) = writes {
+                planned.push(create);
+            }
+            return Ok(EnsuredRepository {
+                repository: Repository::would_create(key, name),
+                origin: RepositoryOrigin::WouldCreate,
+                default_branch: None,
+            });
+        }
         None => {
             let create = Request::create_repository(key, name, visibility);
             let answer = send(transport, host, &create).await?;
@@ -266,15 +329,34 @@ pub async fn ensure_default_branch<T: Transport>(
     slug: &RepoSlug,
     branch: &str,
 ) -> Result<bool> {
+    reconcile_default_branch(transport, host, key, slug, branch, &mut Writes::Send).await
+}
+
+/// [`ensure_default_branch`], or in a dry run whether it would be set.
+pub async fn reconcile_default_branch<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    branch: &str,
+    writes: &mut Writes<'_>,
+) -> Result<bool> {
     let request = Request::default_branch(key, slug);
-    let current: Option<Branch> = fetch(transport, host, &request).await.unwrap_or(None);
+    let answer = send(transport, host, &request).await?;
+    let current = match answer.status {
+        200 => read_answer::<Branch>(host, &request, 200, &answer.body)?,
+        // No commit yet (204 on Bitbucket 5.6+, 404 before): nothing to compare with.
+        204 | 404 => None,
+        status => return Err(api_error(host, &request, status, &answer.body)),
+    };
     if current.is_some_and(|b| b.display_id == branch) {
         return Ok(false);
     }
-    write(
+    write_or_record(
         transport,
         host,
-        &Request::set_default_branch(key, slug, branch),
+        Request::set_default_branch(key, slug, branch),
+        writes,
     )
     .await?;
     Ok(true)
@@ -312,6 +394,18 @@ pub async fn ensure_group<T: Transport>(
     slug: &RepoSlug,
     grant: &GroupGrant,
 ) -> Result<GroupDecision> {
+    reconcile_group(transport, host, key, slug, grant, &mut Writes::Send).await
+}
+
+/// [`ensure_group`], or in a dry run the decision alone.
+pub async fn reconcile_group<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    grant: &GroupGrant,
+    writes: &mut Writes<'_>,
+) -> Result<GroupDecision> {
     let on_repository: Vec<GroupPermission> = fetch_all(transport, host, |start| {
         Request::repository_group_permissions(key, slug, &grant.group, start)
     })
@@ -328,10 +422,11 @@ pub async fn ensure_group<T: Transport>(
     };
     let decision = decide_group_grant(grant, &on_repository, &on_project);
     if let GroupDecision::Grant(permission) = decision {
-        write(
+        write_or_record(
             transport,
             host,
-            &Request::grant_group(key, slug, &grant.group, permission),
+            Request::grant_group(key, slug, &grant.group, permission),
+            writes,
         )
         .await?;
     }
@@ -349,6 +444,39 @@ pub async fn ensure_access_key<T: Transport>(
     label: &str,
     permission: RepoPermission,
 ) -> Result<AccessKeyDecision> {
+    let deploy_key = DeployKey {
+        public_key,
+        label,
+        permission,
+    };
+    reconcile_access_key(transport, host, key, slug, &deploy_key, &mut Writes::Send).await
+}
+
+/// The deploy key to register: our public key, its label and permission.
+#[derive(Debug, Clone, Copy)]
+pub struct DeployKey<'a> {
+    /// `type base64 [comment]`.
+    pub public_key: &'a str,
+    /// flux's label (`flux-system-main-flux-system-./clusters/x`).
+    pub label: &'a str,
+    /// `REPO_READ`, or `REPO_WRITE` with `--read-write-key`.
+    pub permission: RepoPermission,
+}
+
+/// [`ensure_access_key`], or in a dry run the decision alone.
+pub async fn reconcile_access_key<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+    deploy_key: &DeployKey<'_>,
+    writes: &mut Writes<'_>,
+) -> Result<AccessKeyDecision> {
+    let DeployKey {
+        public_key,
+        label,
+        permission,
+    } = *deploy_key;
     let existing: Vec<AccessKey> = fetch_all(transport, host, |start| {
         Request::access_keys(key, slug, start)
     })
@@ -357,10 +485,11 @@ pub async fn ensure_access_key<T: Transport>(
     match &decision {
         AccessKeyDecision::UpToDate { .. } => {}
         AccessKeyDecision::ChangePermission { id, to } => {
-            write(
+            write_or_record(
                 transport,
                 host,
-                &Request::set_access_key_permission(key, slug, *id, *to),
+                Request::set_access_key_permission(key, slug, *id, *to),
+                writes,
             )
             .await?;
         }
@@ -368,10 +497,11 @@ pub async fn ensure_access_key<T: Transport>(
             let text = access_key_text(public_key, label).ok_or_else(|| {
                 Error::Key("the deploy key is not an OpenSSH public key".to_string())
             })?;
-            write(
+            write_or_record(
                 transport,
                 host,
-                &Request::add_access_key(key, slug, &text, label, permission),
+                Request::add_access_key(key, slug, &text, label, permission),
+                writes,
             )
             .await?;
         }

@@ -108,6 +108,32 @@ pub struct Repository {
 }
 
 impl Repository {
+    /// The repository a dry run reports for one that would be created: the slug Bitbucket
+    /// derives from the name, no id and no links yet.
+    pub fn would_create(key: &super::ProjectKey, name: &super::RepoName) -> Self {
+        Self {
+            slug: name.slug().as_str().to_string(),
+            id: 0,
+            name: name.as_str().to_string(),
+            description: None,
+            scm_id: "git".to_string(),
+            state: String::new(),
+            forkable: false,
+            project: Project {
+                key: key.as_str().to_string(),
+                id: 0,
+                name: String::new(),
+                description: None,
+                public: false,
+                project_type: String::new(),
+                owner: None,
+                links: Links::default(),
+            },
+            public: false,
+            links: Links::default(),
+        }
+    }
+
     /// The clone link of that name (`http` or `ssh`), with any user name removed from it.
     pub fn clone_link(&self, name: &str) -> Option<String> {
         let href = &self

@@ -10,18 +10,15 @@ use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Discovery, Scope};
 use serde_json::Value;
 
+use fluxstrap_core::bootstrap::Mode;
+
 use super::{Cluster, ClusterEvent, WaitSettings};
 use crate::error::{Error, Result};
 
 /// flux applies as this field manager, so ownership matches objects the real CLI applied.
 pub(crate) const FIELD_MANAGER: &str = "flux";
 
-/// One object and what applying it did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppliedObject {
-    pub object: ObjectRef,
-    pub action: ApplyAction,
-}
+pub use fluxstrap_core::bootstrap::ports::AppliedObject;
 
 /// An object ready to apply, with where it lives.
 struct Prepared {
@@ -93,9 +90,22 @@ impl Cluster {
         Ok((api, resource))
     }
 
-    /// Dry-run, compare with the live object, and apply only when something changed.
-    async fn apply_one(&self, discovery: &Discovery, prepared: &Prepared) -> Result<ApplyAction> {
-        let (api, _) = self.api_for(discovery, &prepared.object)?;
+    /// Dry-run, compare with the live object, and apply only when something changed (in
+    /// [`Mode::DryRun`], only the dry run).
+    async fn apply_one(
+        &self,
+        discovery: &Discovery,
+        prepared: &Prepared,
+        mode: Mode,
+    ) -> Result<ApplyAction> {
+        let (api, _) = match self.api_for(discovery, &prepared.object) {
+            Ok(found) => found,
+            // A dry run that did not create the definitions before: the kind is new.
+            Err(Error::UnknownKind { .. }) if mode == Mode::DryRun => {
+                return Ok(ApplyAction::Created);
+            }
+            Err(error) => return Err(error),
+        };
         let name = &prepared.object.name;
         let failed = |verb: &'static str| {
             let what = prepared.object.display();
@@ -105,17 +115,27 @@ impl Cluster {
             }
         };
         let live = api.get_opt(name).await.map_err(failed("reading"))?;
-        let dry_run = api
+        let dry_run = match api
             .patch(
                 name,
                 &PatchParams::apply(FIELD_MANAGER).force().dry_run(),
                 &Patch::Apply(&prepared.body),
             )
             .await
-            .map_err(failed("dry-run applying"))?;
-        let to_value = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
-        let action = classify_apply(live.as_ref().map(to_value).as_ref(), &to_value(&dry_run));
-        if action != ApplyAction::Unchanged {
+        {
+            Ok(object) => object,
+            // A dry run into a namespace a dry run did not create: the object would be new.
+            Err(kube::Error::Api(status)) if mode == Mode::DryRun && status.code == 404 => {
+                return Ok(ApplyAction::Created);
+            }
+            Err(source) => return Err(failed("dry-run applying")(source)),
+        };
+        let to_value = |o: &DynamicObject| {
+            serde_json::to_value(o).map_err(|e| Error::InvalidAnswer(e.to_string()))
+        };
+        let live = live.as_ref().map(to_value).transpose()?;
+        let action = classify_apply(live.as_ref(), &to_value(&dry_run)?);
+        if action != ApplyAction::Unchanged && mode == Mode::Apply {
             api.patch(
                 name,
                 &PatchParams::apply(FIELD_MANAGER).force(),
@@ -135,6 +155,20 @@ impl Cluster {
         objects: Vec<Value>,
         definitions_wait: &WaitSettings,
         on_event: &mut (dyn FnMut(ClusterEvent) + Send),
+    ) -> Result<Vec<AppliedObject>> {
+        self.apply_staged_in(objects, Mode::Apply, definitions_wait, &mut |event| {
+            on_event(event)
+        })
+        .await
+    }
+
+    /// [`Cluster::apply_staged`], or in [`Mode::DryRun`] a server-side dry run of each object.
+    pub async fn apply_staged_in(
+        &self,
+        objects: Vec<Value>,
+        mode: Mode,
+        definitions_wait: &WaitSettings,
+        on_event: &mut dyn FnMut(ClusterEvent),
     ) -> Result<Vec<AppliedObject>> {
         let mut stages: [Vec<Prepared>; 2] = [Vec::new(), Vec::new()];
         for body in objects {
@@ -159,7 +193,7 @@ impl Cluster {
             let discovery = self.discover().await?;
             let mut changed = Vec::new();
             for prepared in stage.iter() {
-                let action = self.apply_one(&discovery, prepared).await?;
+                let action = self.apply_one(&discovery, prepared, mode).await?;
                 on_event(ClusterEvent::Applied {
                     object: prepared.object.display(),
                     action,
@@ -172,7 +206,7 @@ impl Cluster {
                     action,
                 });
             }
-            if index == 0 && !changed.is_empty() {
+            if index == 0 && !changed.is_empty() && mode == Mode::Apply {
                 on_event(ClusterEvent::WaitingForDefinitions {
                     count: changed.len(),
                 });

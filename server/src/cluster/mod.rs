@@ -6,6 +6,7 @@
 
 mod apply;
 mod events;
+mod port;
 mod secret;
 mod steps;
 mod wait;
@@ -35,6 +36,8 @@ pub enum KubeconfigSource {
         path: PathBuf,
         context: Option<String>,
     },
+    /// The default kubeconfig (`KUBECONFIG`, `~/.kube/config`) with another context.
+    Default { context: String },
 }
 
 fn kubeconfig_error(path: Option<&std::path::Path>, reason: &dyn std::fmt::Display) -> Error {
@@ -44,10 +47,21 @@ fn kubeconfig_error(path: Option<&std::path::Path>, reason: &dyn std::fmt::Displ
     }
 }
 
+/// Kinds resolved through discovery, by group-version-kind.
+type ResourceCache = std::sync::Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<
+            kube::core::GroupVersionKind,
+            (kube::discovery::ApiResource, kube::discovery::Scope),
+        >,
+    >,
+>;
+
 /// A connected cluster.
 #[derive(Clone)]
 pub struct Cluster {
     client: Client,
+    resources: ResourceCache,
 }
 
 impl Cluster {
@@ -58,6 +72,16 @@ impl Cluster {
                 .map_err(|e| kubeconfig_error(None, &e))?,
             KubeconfigSource::InCluster => Config::incluster()
                 .map_err(|e| kubeconfig_error(None, &format!("in-cluster: {e}")))?,
+            KubeconfigSource::Default { context } => {
+                let kubeconfig = Kubeconfig::read().map_err(|e| kubeconfig_error(None, &e))?;
+                let options = KubeConfigOptions {
+                    context: Some(context.clone()),
+                    ..Default::default()
+                };
+                Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|e| kubeconfig_error(None, &e))?
+            }
             KubeconfigSource::File { path, context } => {
                 let kubeconfig =
                     Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(Some(path), &e))?;
@@ -71,11 +95,14 @@ impl Cluster {
             }
         };
         let client = Client::try_from(config).map_err(|e| kubeconfig_error(None, &e))?;
-        Ok(Self { client })
+        Ok(Self::from_client(client))
     }
 
     pub fn from_client(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            resources: ResourceCache::default(),
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -9,12 +9,7 @@ use kube::api::{Api, ObjectMeta, PostParams};
 use super::{Cluster, ClusterEvent};
 use crate::error::{Error, Result};
 
-/// Whether a Secret had to be created or was updated in place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretAction {
-    Created,
-    Updated,
-}
+pub use fluxstrap_core::bootstrap::ports::SecretAction;
 
 impl Cluster {
     /// Creates `namespace/name` with `string_data`, or sets `string_data` on the existing one.

@@ -46,8 +46,8 @@ fn deployment_resource() -> ApiResource {
     )
 }
 
-fn to_value(object: &DynamicObject) -> Value {
-    serde_json::to_value(object).unwrap_or(Value::Null)
+fn to_value(object: &DynamicObject) -> Result<Value> {
+    serde_json::to_value(object).map_err(|e| Error::InvalidAnswer(e.to_string()))
 }
 
 impl Cluster {
@@ -59,7 +59,7 @@ impl Cluster {
         what: &str,
     ) -> Result<Option<Value>> {
         match api.get_opt(name).await {
-            Ok(object) => Ok(object.as_ref().map(to_value)),
+            Ok(object) => object.as_ref().map(to_value).transpose(),
             // An unknown kind (CRD not installed yet) answers 404 on the collection as well.
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
             Err(source) => Err(Error::Kube {

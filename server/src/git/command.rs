@@ -117,14 +117,13 @@ fn origin_of(url: &str) -> Result<String> {
 }
 
 /// A git command with the job's authentication in its environment.
-pub struct Git<'a> {
+pub struct Git {
     env: Vec<(String, String)>,
-    job: &'a JobDir,
 }
 
-impl<'a> Git<'a> {
+impl Git {
     /// Prepares the authentication for `url` (writing SSH credentials into the job directory).
-    pub fn new(auth: &GitAuth, url: &str, job: &'a JobDir) -> Result<Self> {
+    pub fn new(auth: &GitAuth, url: &str, job: &JobDir) -> Result<Self> {
         let mut env = vec![
             ("HOME".to_string(), job.path().display().to_string()),
             ("GIT_TERMINAL_PROMPT".to_string(), "0".to_string()),
@@ -184,12 +183,7 @@ impl<'a> Git<'a> {
             env.push((format!("GIT_CONFIG_KEY_{i}"), key));
             env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
         }
-        Ok(Self { env, job })
-    }
-
-    /// The job directory the commands run for.
-    pub fn job(&self) -> &JobDir {
-        self.job
+        Ok(Self { env })
     }
 
     fn command(&self, dir: Option<&Path>) -> Command {

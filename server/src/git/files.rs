@@ -37,7 +37,7 @@ fn refuse(path: &str, reason: &'static str) -> Error {
 /// Checks `relative` component by component below `root`: each existing component must be a
 /// real directory (the last one a regular file, if it exists). Returns the full path and whether
 /// the file exists.
-fn resolve(root: &Path, relative: &str) -> Result<(PathBuf, bool)> {
+pub(super) fn resolve(root: &Path, relative: &str) -> Result<(PathBuf, bool)> {
     let parts: Vec<&str> = relative.split('/').collect();
     for part in &parts {
         if part.is_empty() || *part == "." || *part == ".." {

@@ -3,12 +3,14 @@
 //! again from a fresh clone (bounded). Uses the `git` program: it pushes over HTTPS and SSH with
 //! every key type and signs commits, which gitoxide cannot and libgit2 only partly can.
 //!
+//! - [`checkout`]: the bootstrap engine's git port;
 //! - [`command`]: git with a cleaned environment, the job's credentials and timeouts;
 //! - [`files`]: writing into a clone without following its symbolic links;
 //! - [`signing`]: OpenPGP and SSH commit signing with the job's key;
 //! - [`workdir`]: the private per-job directory, removed on every exit path;
 //! - [`progress`]: the steps, in flux's words.
 
+mod checkout;
 mod command;
 mod files;
 mod progress;
@@ -17,6 +19,7 @@ mod workdir;
 
 use std::path::Path;
 
+pub use checkout::{NativeCheckout, NativeGit};
 pub use command::GitAuth;
 pub use files::{FileWrite, WriteMode};
 pub use fluxstrap_core::Secret;
@@ -68,7 +71,7 @@ pub enum SyncOutcome {
 pub const PUSH_ATTEMPTS: usize = 3;
 
 /// Clones `branch` into `dir` (or starts it locally when the repository is empty).
-async fn clone(git: &Git<'_>, url: &str, branch: &str, dir: &Path) -> Result<()> {
+async fn clone(git: &Git, url: &str, branch: &str, dir: &Path) -> Result<()> {
     let dir_text = dir.display().to_string();
     let cloned = git
         .run(
@@ -120,7 +123,7 @@ async fn clone(git: &Git<'_>, url: &str, branch: &str, dir: &Path) -> Result<()>
 }
 
 /// Commits what is staged in `dir`; returns the new commit.
-async fn commit_staged(git: &Git<'_>, dir: &Path, commit: &CommitSpec) -> Result<String> {
+async fn commit_staged(git: &Git, job: &JobDir, dir: &Path, commit: &CommitSpec) -> Result<String> {
     let mut message = commit.message.clone();
     if let Some(appendix) = commit.appendix.as_deref().filter(|a| !a.is_empty()) {
         message.push_str("\n\n");
@@ -133,7 +136,7 @@ async fn commit_staged(git: &Git<'_>, dir: &Path, commit: &CommitSpec) -> Result
     .into_iter()
     .flat_map(|c| ["-c".to_string(), c])
     .collect();
-    args.extend(signing_config(&commit.signing, git.job()).await?);
+    args.extend(signing_config(&commit.signing, job).await?);
     args.extend(
         ["commit", "--quiet", "--no-verify", "-m", &message]
             .iter()
@@ -191,7 +194,7 @@ pub async fn sync_files(
                 head: String::from_utf8_lossy(&head.stdout).trim().to_string(),
             });
         }
-        let commit_id = commit_staged(&git, &dir, commit).await?;
+        let commit_id = commit_staged(&git, &job, &dir, commit).await?;
         progress(Progress::Committed {
             subject: commit.subject.clone(),
             branch: branch.into(),

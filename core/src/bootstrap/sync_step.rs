@@ -1,0 +1,154 @@
+//! Step 4 (spec §2.7): the path guard, `gotk-sync.yaml` and (when missing) `kustomization.yaml`
+//! committed and pushed, then the directory's resources applied.
+
+use crate::bitbucket::Transport;
+use crate::cluster::{SyncKind, check_sync_path};
+use crate::error::{Error, Result};
+use crate::sync::{SYNC_FILE, SyncOptions, generate_sync};
+use crate::yaml::Value as Yaml;
+
+use super::commits::{Content, FileSpec, kustomization_path};
+use super::components::{objects_of, sync_object};
+use super::engine::Engine;
+use super::event::{Event, Step, Subject};
+use super::ports::{Checkout, Cluster, Git, System};
+use super::repository::RepositoryTarget;
+
+/// The plain-file `resources` of a `kustomization.yaml` (what fluxstrap can build without
+/// kustomize); `None` when it is not a mapping with a list of resources.
+fn resources(kustomization: &str) -> Option<Vec<String>> {
+    let documents = crate::yaml::parse_documents(kustomization).ok()?;
+    let resources = documents.first()?.pointer(&["resources"])?;
+    match resources {
+        Yaml::Seq(items) => Some(
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
+    Engine<'_, T, G, C, S, R>
+{
+    /// Step 4. Returns the branch's head after it and the pushed commit.
+    pub(super) async fn sync(
+        &mut self,
+        target: &RepositoryTarget,
+        mut checkout: Option<G::Checkout>,
+    ) -> Result<(String, Option<String>)> {
+        let options = self.options;
+        let target_path = options
+            .path
+            .as_ref()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let existing = self
+            .cluster
+            .get(&sync_object(SyncKind::Kustomization, options))
+            .await
+            .map_err(|e| {
+                Error::port(
+                    "failed to determine if sync configuration would overwrite existing Kustomization",
+                    e,
+                )
+            })?;
+        check_sync_path(existing.as_ref(), &target_path)?;
+        self.emit(Event::Generating {
+            subject: Subject::Sync,
+        });
+        let sync = generate_sync(&SyncOptions {
+            version: options.install.version.clone(),
+            namespace: options.namespace().clone(),
+            url: target.sync_url.clone(),
+            branch: options.branch.clone(),
+            interval: options.interval,
+            secret_name: options.secret_name.clone(),
+            target_path,
+            submodules: options.submodules,
+            sparse_checkout: options.sparse_checkout.clone(),
+        });
+        let sync_path = match &options.path {
+            Some(path) => path.file_in(options.namespace(), SYNC_FILE),
+            None => format!("{}/{SYNC_FILE}", options.namespace()),
+        };
+        let kustomization = kustomization_path(&sync_path);
+        self.emit(Event::Generated {
+            subject: Subject::Sync,
+        });
+        let mut written = Vec::new();
+        let commit = self
+            .commit(
+                target,
+                &mut checkout,
+                Subject::Sync,
+                "Add Flux sync manifests".to_string(),
+                &[
+                    FileSpec {
+                        path: sync_path.clone(),
+                        content: Content::Fixed(sync.clone().into_bytes()),
+                    },
+                    FileSpec {
+                        path: kustomization.clone(),
+                        content: Content::Kustomization,
+                    },
+                ],
+                &mut written,
+            )
+            .await?;
+        let Some(clone) = checkout else {
+            unreachable!("commit leaves the clone it used")
+        };
+        self.emit(Event::ApplyingSync);
+        let objects = self
+            .directory_objects(&clone, &kustomization, &written)
+            .await?;
+        self.apply(Step::Sync, objects).await?;
+        if self.applies() {
+            self.emit(Event::SyncReconciled);
+        }
+        Ok((clone.head().unwrap_or_default(), commit))
+    }
+
+    /// The objects the cluster directory's `kustomization.yaml` lists (flux applies its
+    /// kustomize build; fluxstrap reads its plain-file `resources`, which is all a bootstrapped
+    /// directory has unless the user adds patches — kustomize-controller applies those).
+    async fn directory_objects(
+        &self,
+        checkout: &G::Checkout,
+        kustomization: &str,
+        written: &[(String, Vec<u8>)],
+    ) -> Result<Vec<serde_json::Value>> {
+        let read = |path: String| async move {
+            if let Some((_, content)) = written.iter().find(|(p, _)| *p == path) {
+                return Ok(Some(content.clone()));
+            }
+            checkout
+                .read(&path)
+                .await
+                .map_err(|e| Error::port("cannot read the repository", e))
+        };
+        let dir = kustomization.rsplit_once('/').map_or("", |(d, _)| d);
+        let text = read(kustomization.to_string())
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let mut objects = Vec::new();
+        for resource in resources(&text).unwrap_or_default() {
+            if resource.contains("..") || resource.starts_with('/') {
+                continue;
+            }
+            let path = if dir.is_empty() {
+                resource
+            } else {
+                format!("{dir}/{resource}")
+            };
+            if let Some(content) = read(path).await? {
+                objects.extend(objects_of(&String::from_utf8_lossy(&content))?);
+            }
+        }
+        Ok(objects)
+    }
+}

@@ -1,0 +1,139 @@
+//! The bootstrap engine's cluster port ([`fluxstrap_core::bootstrap::ports::Cluster`]) on
+//! kube-rs: reads of any kind (resolved once per kind through discovery of its group-version),
+//! the staged apply, and Secrets.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fluxstrap_core::bootstrap::Mode;
+use fluxstrap_core::bootstrap::ports::{
+    self, AppliedObject, ApplyProgress, PortError, PortResult, SecretAction,
+};
+use fluxstrap_core::cluster::ObjectRef;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DynamicObject};
+use kube::core::GroupVersionKind;
+use kube::discovery::{ApiResource, Scope};
+use serde_json::Value;
+
+use super::{Cluster, ClusterEvent, WaitSettings};
+use crate::error::Error;
+
+fn port_error(error: Error) -> PortError {
+    PortError::of(&error)
+}
+
+impl Cluster {
+    /// The resource of `object`'s kind, or `None` when the cluster does not serve it.
+    async fn resource(&self, object: &ObjectRef) -> Result<Option<(ApiResource, Scope)>, Error> {
+        let gvk = GroupVersionKind::gvk(&object.group, &object.version, &object.kind);
+        if let Some(found) = self
+            .resources
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&gvk).cloned())
+        {
+            return Ok(Some(found));
+        }
+        match kube::discovery::pinned_kind(&self.client, &gvk).await {
+            Ok((resource, capabilities)) => {
+                let found = (resource, capabilities.scope);
+                if let Ok(mut cache) = self.resources.lock() {
+                    cache.insert(gvk, found.clone());
+                }
+                Ok(Some(found))
+            }
+            // The group-version is not served (404), or it is and lacks the kind.
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+            Err(kube::Error::Discovery(_)) => Ok(None),
+            Err(source) => Err(Error::Kube {
+                action: format!("discovering {}", gvk.api_version()),
+                source,
+            }),
+        }
+    }
+}
+
+impl ports::Cluster for Cluster {
+    async fn get(&self, object: &ObjectRef) -> PortResult<Option<Value>> {
+        let Some((resource, scope)) = self.resource(object).await.map_err(port_error)? else {
+            return Ok(None);
+        };
+        let api: Api<DynamicObject> = match scope {
+            Scope::Cluster => Api::all_with(self.client.clone(), &resource),
+            Scope::Namespaced => {
+                Api::namespaced_with(self.client.clone(), &object.namespace, &resource)
+            }
+        };
+        match api.get_opt(&object.name).await {
+            Ok(None) => Ok(None),
+            Ok(Some(found)) => serde_json::to_value(found)
+                .map(Some)
+                .map_err(|e| port_error(Error::InvalidAnswer(e.to_string()))),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+            Err(source) => Err(port_error(Error::Kube {
+                action: format!("reading {}", object.display()),
+                source,
+            })),
+        }
+    }
+
+    async fn apply(
+        &self,
+        objects: Vec<Value>,
+        mode: Mode,
+        definitions_timeout: Duration,
+        progress: &mut dyn FnMut(ApplyProgress),
+    ) -> PortResult<Vec<AppliedObject>> {
+        let wait = WaitSettings {
+            interval: Duration::from_millis(250),
+            timeout: definitions_timeout,
+        };
+        let mut report = |event: ClusterEvent| match event {
+            ClusterEvent::Applied { object, action } => {
+                progress(ApplyProgress::Applied { object, action })
+            }
+            ClusterEvent::WaitingForDefinitions { count } => {
+                progress(ApplyProgress::WaitingForDefinitions { count })
+            }
+            _ => {}
+        };
+        self.apply_staged_in(objects, mode, &wait, &mut report)
+            .await
+            .map_err(port_error)
+    }
+
+    async fn secret(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> PortResult<Option<BTreeMap<String, Vec<u8>>>> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        match api.get_opt(name).await {
+            Ok(found) => Ok(found.map(|secret| {
+                secret
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect()
+            })),
+            Err(source) => Err(port_error(Error::Kube {
+                action: format!("reading Secret {namespace}/{name}"),
+                source,
+            })),
+        }
+    }
+
+    async fn write_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        secret_type: Option<&str>,
+        string_data: BTreeMap<String, String>,
+    ) -> PortResult<SecretAction> {
+        self.reconcile_secret(namespace, name, secret_type, string_data, &mut |_| {})
+            .await
+            .map_err(port_error)
+    }
+}
