@@ -5,6 +5,8 @@ pub mod bitbucket;
 mod certificates;
 mod error;
 pub mod kube;
+pub mod releases;
+pub mod request_log;
 
 pub use error::{Error, Result};
 
@@ -13,14 +15,38 @@ use std::path::PathBuf;
 
 use bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
 
-/// Starts every emulator (the Kubernetes one with `kube_faults` injected), prints their `KEY=VALUE` connection lines followed by `READY`, and
+/// What `fluxstrap-sandbox up` starts.
+#[derive(Debug, Default)]
+pub struct UpOptions {
+    /// Where the emulators keep their data.
+    pub state_dir: PathBuf,
+    /// Users, groups and projects.
+    pub seed: Seed,
+    /// Faults injected into the Kubernetes emulator.
+    pub kube_faults: Vec<kube::Fault>,
+    /// Faults injected into the Bitbucket emulator.
+    pub bitbucket_faults: Vec<bitbucket::Fault>,
+    /// Where every request is logged as a JSON line.
+    pub request_log: Option<PathBuf>,
+    /// A directory of Flux releases to serve as a mirror.
+    pub releases: Option<PathBuf>,
+}
+
+/// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
-pub async fn up(
-    out: &mut impl Write,
-    state_dir: PathBuf,
-    seed: Seed,
-    kube_faults: Vec<kube::Fault>,
-) -> Result<()> {
+pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
+    let UpOptions {
+        state_dir,
+        seed,
+        kube_faults,
+        bitbucket_faults,
+        request_log,
+        releases,
+    } = options;
+    let sink = match &request_log {
+        Some(path) => Some(std::sync::Arc::new(request_log::RequestSink::open(path)?)),
+        None => None,
+    };
     let admin = seed.users.iter().find(|u| u.sys_admin).cloned();
     let reader = seed
         .users
@@ -46,6 +72,12 @@ pub async fn up(
         },
     })
     .await?;
+    if let Some(sink) = &sink {
+        bitbucket.log_requests_to(sink.clone()).await;
+    }
+    for fault in bitbucket_faults {
+        bitbucket.inject(fault).await;
+    }
     settings.push(format!("BITBUCKET_URL={}", bitbucket.base_url()));
     if let Some(ca_file) = bitbucket.ca_file() {
         settings.push(format!("BITBUCKET_CA_FILE={}", ca_file.display()));
@@ -84,11 +116,29 @@ pub async fn up(
     for fault in kube_faults {
         kube.inject(fault);
     }
+    if let Some(sink) = &sink {
+        kube.log_requests_to(sink.clone());
+    }
     settings.push(format!("KUBECONFIG={}", kube.kubeconfig_path().display()));
+    let mirror = match &releases {
+        Some(dir) => {
+            let mirror = releases::ReleaseMirror::start(
+                dir,
+                "127.0.0.1:0".parse().expect("a literal address"),
+            )
+            .await?;
+            settings.push(format!("FLUXSTRAP_RELEASES_URL={}", mirror.url()));
+            Some(mirror)
+        }
+        None => None,
+    };
     writeln!(out, "{}\nREADY", settings.join("\n"))
         .and_then(|()| out.flush())
         .map_err(Error::io("printing the settings"))?;
     shutdown_signal().await;
+    if let Some(mirror) = mirror {
+        mirror.stop();
+    }
     kube.stop().await;
     bitbucket.stop().await;
     Ok(())

@@ -26,6 +26,17 @@ enum Command {
         /// Kubernetes watches end right after their initial events (fault knob).
         #[arg(long)]
         kube_drop_watches: bool,
+        /// Answer the NTH Bitbucket request of METHOD (`*` for any) whose path contains
+        /// PATH_SUBSTRING with STATUS (fault knob; repeatable), e.g. `POST:/repos:1:500`.
+        #[arg(long, value_name = "METHOD:PATH_SUBSTRING:NTH:STATUS", value_parser = fluxstrap_sandbox::bitbucket::Fault::parse)]
+        bitbucket_fault: Vec<fluxstrap_sandbox::bitbucket::Fault>,
+        /// Append one JSON line per request to either emulator to this file.
+        #[arg(long, value_name = "FILE")]
+        request_log: Option<PathBuf>,
+        /// Serve the Flux releases of this directory (laid out like ../shared/flux/releases) as a
+        /// mirror, and print FLUXSTRAP_RELEASES_URL.
+        #[arg(long, value_name = "DIR")]
+        releases: Option<PathBuf>,
     },
 }
 
@@ -71,6 +82,9 @@ async fn run() -> fluxstrap_sandbox::Result<()> {
             seed,
             kube_never_ready,
             kube_drop_watches,
+            bitbucket_fault,
+            request_log,
+            releases,
         } => {
             let state = state.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("fluxstrap-sandbox-{}", std::process::id()))
@@ -90,7 +104,15 @@ async fn run() -> fluxstrap_sandbox::Result<()> {
             if kube_drop_watches {
                 kube_faults.push(Fault::DropWatches);
             }
-            fluxstrap_sandbox::up(&mut std::io::stdout(), state, seed, kube_faults).await
+            let options = fluxstrap_sandbox::UpOptions {
+                state_dir: state,
+                seed,
+                kube_faults,
+                bitbucket_faults: bitbucket_fault,
+                request_log,
+                releases,
+            };
+            fluxstrap_sandbox::up(&mut std::io::stdout(), options).await
         }
     }
 }

@@ -242,9 +242,10 @@ pub async fn bitbucket_server(args: &[String]) -> Result<()> {
         inputs.token.clone(),
         options.ca_file.as_deref().map(Path::new),
     )?;
+    // Bearer works for personal and for project/repository tokens (which refuse Basic), and
+    // needs no user name; flux sends Basic `--username:token`, which fails for `git`.
     let git = NativeGit::new(
-        GitAuth::Https {
-            username: options.git_user.clone(),
+        GitAuth::HttpsBearer {
             token: inputs.token.clone(),
             ca_file: options.ca_file.as_ref().map(PathBuf::from),
         },

@@ -81,6 +81,8 @@ pub(super) struct Engine<'a, T, G, C, S, R> {
     pub(super) rng: &'a mut R,
     on_event: &'a mut (dyn FnMut(Event) + Send),
     pub(super) plan: Plan,
+    /// Who the token belongs to (`X-AUSERNAME`), once step 1 asked.
+    pub(super) token_user: Option<String>,
     deadline: Duration,
 }
 
@@ -106,6 +108,15 @@ impl<'a, T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
 
     pub(super) fn writes<'p>(&self, planned: &'p mut Vec<Request>) -> Writes<'p> {
         writes_for(self.options.mode, planned)
+    }
+
+    /// The user for the token-auth Secret: the one given, else the token's owner.
+    pub(super) fn git_user(&self) -> String {
+        self.options
+            .git_user
+            .clone()
+            .or_else(|| self.token_user.clone())
+            .unwrap_or_else(|| "git".to_string())
     }
 
     /// Time left before `--timeout`.
@@ -187,6 +198,7 @@ where
         rng: ports.rng,
         on_event,
         plan: Plan::default(),
+        token_user: None,
         deadline,
     };
     engine.check_takeover().await?;

@@ -123,8 +123,10 @@ pub struct BootstrapOptions {
     pub repository: RepoName,
     /// `--group`, empty for personal repositories (flux ignores them there).
     pub groups: Vec<GroupGrant>,
-    /// The user git over HTTPS authenticates as: `--owner` with `--personal`, else `--username`.
-    pub git_user: String,
+    /// The user named for git over HTTPS and the token-auth Secret: `--owner` with
+    /// `--personal`, else `--username` when given; `None` means flux's default `git`, for which
+    /// fluxstrap uses the token owner's name (Bitbucket refuses a personal token with another).
+    pub git_user: Option<String>,
     /// `--private`.
     pub visibility: Visibility,
     /// `--branch`.
@@ -355,9 +357,11 @@ impl BootstrapFlags {
             repository,
             groups,
             git_user: if personal {
-                owner_text.to_string()
+                Some(owner_text.to_string())
+            } else if self.is_set("username") {
+                Some(self.text("username").to_string())
             } else {
-                self.text("username").to_string()
+                None
             },
             visibility: if self.bool("private")? {
                 Visibility::Private

@@ -29,7 +29,7 @@ fn error(extra: &[&str]) -> String {
 fn defaults_are_fluxs() {
     let options = validated(&MINIMAL).unwrap();
     assert_eq!(options.owner, Owner::ProjectName("Platform".into()));
-    assert_eq!(options.git_user, "git");
+    assert_eq!(options.git_user, None);
     assert_eq!(options.branch.as_str(), "main");
     assert_eq!(options.path, None);
     assert_eq!(options.secret_name, "flux-system");
@@ -195,7 +195,7 @@ fn personal_repositories_use_the_owner_as_user_and_ignore_groups() {
     )
     .unwrap();
     assert_eq!(options.owner, Owner::User("alice".into()));
-    assert_eq!(options.git_user, "alice");
+    assert_eq!(options.git_user.as_deref(), Some("alice"));
     assert!(options.groups.is_empty());
     assert_eq!(options.personal_user(), Some("alice"));
 }

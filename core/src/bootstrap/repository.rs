@@ -160,6 +160,9 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.emit(Event::Connecting {
             domain: host.domain(),
         });
+        // Who the token belongs to: a wrong token fails here, before anything is read or written.
+        let (_, user) = crate::bitbucket::identify(self.bitbucket, host).await?;
+        self.token_user = Some(user);
         let key = resolve_owner(self.bitbucket, host, &options.owner).await?;
         let mut planned = Vec::new();
         let mut writes = self.writes(&mut planned);

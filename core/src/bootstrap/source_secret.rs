@@ -133,7 +133,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         );
         let data = match options.sync_transport {
             SyncTransport::Https => SourceSecretData::Token {
-                username: options.git_user.clone(),
+                username: self.git_user(),
                 password: self.inputs.token.expose().to_string(),
                 ca_crt: self.inputs.ca_bundle.clone(),
             },

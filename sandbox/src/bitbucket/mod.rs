@@ -101,6 +101,38 @@ pub enum FaultAction {
     Delay(std::time::Duration),
     /// Start the answer, then break the connection.
     DropConnection,
+    /// Answer with this HTTP status and Bitbucket's error envelope.
+    Status(u16),
+}
+
+impl Fault {
+    /// Reads `METHOD:PATH_SUBSTRING:NTH:STATUS` (`fluxstrap-sandbox up --bitbucket-fault`): the
+    /// NTH request (1-based) whose method is METHOD (`*` for any) and whose path contains
+    /// PATH_SUBSTRING is answered with STATUS.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = spec.split(':').collect();
+        let [method, path, nth, status] = parts.as_slice() else {
+            return Err(format!(
+                "\"{spec}\" is not METHOD:PATH_SUBSTRING:NTH:STATUS (e.g. POST:/repos:1:500)"
+            ));
+        };
+        let nth: usize = nth
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("NTH in \"{spec}\" must be a number from 1"))?;
+        let status: u16 = status
+            .parse()
+            .ok()
+            .filter(|s| (100..600).contains(s))
+            .ok_or_else(|| format!("STATUS in \"{spec}\" must be an HTTP status"))?;
+        Ok(Self {
+            method: (*method != "*").then(|| method.to_ascii_uppercase()),
+            path_contains: path.to_string(),
+            nth,
+            action: FaultAction::Status(status),
+        })
+    }
 }
 
 /// Bitbucket's XSRF check: a bodiless or form POST to the REST API needs
@@ -141,6 +173,7 @@ pub(crate) struct Shared {
     pub(crate) ssh_port: u16,
     log: Mutex<Vec<LoggedRequest>>,
     faults: Mutex<Vec<ArmedFault>>,
+    sink: Mutex<Option<Arc<crate::request_log::RequestSink>>>,
 }
 
 /// A running emulator; stops when [`BitbucketEmulator::stop`] is called or it is dropped.
@@ -190,25 +223,40 @@ async fn log_and_inject(
             });
             Response::new(axum::body::Body::from_stream(broken))
         }
-        Some(FaultAction::ServerError) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [("content-type", "application/json;charset=UTF-8")],
-            r#"{"errors":[{"context":null,"message":"An internal error occurred (injected by the sandbox).","exceptionName":null}]}"#,
-        )
-            .into_response(),
+        Some(FaultAction::ServerError) => injected_error(StatusCode::INTERNAL_SERVER_ERROR),
+        Some(FaultAction::Status(status)) => injected_error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ),
         Some(FaultAction::Delay(duration)) => {
             tokio::time::sleep(duration).await;
             next.run(request).await
         }
         None => next.run(request).await,
     };
+    let status = response.status().as_u16();
+    if let Some(sink) = shared.sink.lock().await.as_ref() {
+        sink.record("bitbucket", &method, &path, &query, status);
+    }
     shared.log.lock().await.push(LoggedRequest {
         method,
         path,
         query,
-        status: response.status().as_u16(),
+        status,
     });
     response
+}
+
+/// An injected failure, in Bitbucket's error envelope.
+fn injected_error(status: StatusCode) -> Response {
+    (
+        status,
+        [("content-type", "application/json;charset=UTF-8")],
+        format!(
+            r#"{{"errors":[{{"context":null,"message":"{} (injected by the sandbox).","exceptionName":null}}]}}"#,
+            status.canonical_reason().unwrap_or("An error occurred")
+        ),
+    )
+        .into_response()
 }
 
 impl BitbucketEmulator {
@@ -257,6 +305,7 @@ impl BitbucketEmulator {
             ssh_port,
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
+            sink: Mutex::new(None),
         });
         let app = rest::router(&config.context_path)
             .layer(middleware::from_fn_with_state(
@@ -370,6 +419,11 @@ impl BitbucketEmulator {
     }
 
     /// Arms a fault for a later request.
+    /// Also writes every request to `sink` (`up --request-log`).
+    pub async fn log_requests_to(&self, sink: Arc<crate::request_log::RequestSink>) {
+        *self.shared.sink.lock().await = Some(sink);
+    }
+
     pub async fn inject(&self, fault: Fault) {
         self.shared
             .faults

@@ -164,6 +164,7 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<LoggedRequest>>,
+    sink: Mutex<Option<Arc<crate::request_log::RequestSink>>>,
     /// Wakes the controllers after a write.
     wake: Notify,
 }
@@ -267,6 +268,13 @@ async fn handle(
         ApiError::unauthorized().into_response()
     };
     entry.status = response.status().as_u16();
+    if let Some(sink) = shared.sink.lock().expect("sink lock").as_ref() {
+        let (path, query) = entry
+            .path_and_query
+            .split_once('?')
+            .unwrap_or((entry.path_and_query.as_str(), ""));
+        sink.record("kube", &entry.method, path, query, entry.status);
+    }
     shared.log.lock().expect("log lock").push(entry);
     response
 }
@@ -330,6 +338,7 @@ impl KubeEmulator {
             store: Mutex::new(Store::with_system_namespaces()),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(Vec::new()),
+            sink: Mutex::new(None),
             wake: Notify::new(),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -396,6 +405,11 @@ impl KubeEmulator {
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
         *self.shared.faults.lock().expect("faults lock") = Faults::default();
+    }
+
+    /// Also writes every request to `sink` (`up --request-log`).
+    pub fn log_requests_to(&self, sink: Arc<crate::request_log::RequestSink>) {
+        *self.shared.sink.lock().expect("sink lock") = Some(sink);
     }
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {

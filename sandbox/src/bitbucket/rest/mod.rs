@@ -147,9 +147,25 @@ fn caller(state: &State, headers: &HeaderMap) -> Result<Option<User>, Response> 
     user.cloned().map(Some).ok_or_else(unauthorized)
 }
 
-/// The caller of a git request: like the REST API (Bearer, or Basic with the token as password).
+/// The caller of a git request: Bearer, or Basic with a token as password. Over git the user
+/// name beside a token is not checked (Backstage clones as `x-token-auth:<token>`; reference
+/// §2.1), while a password needs its own user.
 pub(crate) fn caller_for_git(state: &State, headers: &HeaderMap) -> Option<User> {
-    caller(state, headers).ok().flatten()
+    let token_only = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|basic| {
+            base64::engine::general_purpose::STANDARD
+                .decode(basic.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|decoded| {
+            let (_, token) = decoded.split_once(':')?;
+            state.authenticate(None, token).cloned()
+        });
+    token_only.or_else(|| caller(state, headers).ok().flatten())
 }
 
 fn required_caller(state: &State, headers: &HeaderMap) -> Result<User, Response> {
