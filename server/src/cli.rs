@@ -197,8 +197,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             if !args.export {
                 return Err(crate::Error::InstallNeedsExport);
             }
-            // Progress about the release goes to stderr, as flux's lines do.
-            let mut progress = |event: fluxstrap_core::bootstrap::Event| eprintln!("{event}");
+            // Downloads and warnings go to stderr, as flux's lines do; like `flux install
+            // --export`, nothing is said when the release is at hand.
+            let mut progress = |event: fluxstrap_core::bootstrap::Event| {
+                use fluxstrap_core::bootstrap::{Event, ReleaseOrigin};
+                let quiet = matches!(
+                    &event,
+                    Event::ReleaseReady {
+                        origin: ReleaseOrigin::Local { .. } | ReleaseOrigin::Cache,
+                        ..
+                    }
+                );
+                if !quiet {
+                    eprintln!("{event}");
+                }
+            };
             let manifests =
                 crate::install::export(args.manifests.as_deref(), &args.flags(), &mut progress)
                     .await?;
