@@ -583,7 +583,9 @@ impl Simulator {
                 }
                 let revision = format!("{branch}@sha1:{sha}");
                 let message = format!("stored artifact for revision '{revision}'");
-                let digest = format!("sha256:{:x}", Sha256::digest(revision.as_bytes()));
+                let digest = Sha256::digest(revision.as_bytes())
+                    .iter()
+                    .fold(String::from("sha256:"), |hex, b| hex + &format!("{b:02x}"));
                 let path = format!("gitrepository/{namespace}/{name}/{sha}.tar.gz");
                 let status = json!({
                     "observedGeneration": generation,
