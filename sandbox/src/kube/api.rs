@@ -145,11 +145,10 @@ fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     if content_type.contains("yaml") {
         let text = std::str::from_utf8(body)
             .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
-        let documents = fluxstrap_core::yaml::parse_documents(text)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
-        return documents
-            .first()
-            .map(fluxstrap_core::cluster::to_json)
+        return super::yaml::parse_documents(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+            .into_iter()
+            .next()
             .ok_or_else(|| ApiError::bad_request("the request body is empty"));
     }
     serde_json::from_slice(body)

@@ -20,6 +20,7 @@ mod tls;
 mod types;
 mod watch;
 mod workloads;
+mod yaml;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
