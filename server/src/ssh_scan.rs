@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use russh::keys::PublicKey;
+use russh::keys::{PublicKey, PublicKeyOrCertificate};
 
 use crate::error::{Error, Result};
 
@@ -19,10 +19,17 @@ impl russh::client::Handler for Recorder {
 
     async fn check_server_key(
         &mut self,
-        key: &PublicKey,
+        presented: &PublicKeyOrCertificate,
     ) -> std::result::Result<bool, Self::Error> {
+        // known_hosts holds the key itself; a host certificate contributes the key it certifies.
+        let key = match presented {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(certificate) => {
+                PublicKey::from(certificate.public_key().clone())
+            }
+        };
         if let Ok(mut slot) = self.key.lock() {
-            *slot = Some(key.clone());
+            *slot = Some(key);
         }
         // Accept, so the handshake completes; nothing is sent after it.
         Ok(true)

@@ -1,9 +1,12 @@
 //! A Bitbucket Server emulator for tests and demos: the REST API (reference §5, shapes of the
-//! recorded real answers), backed by real bare git repositories, with a request log and fault
-//! injection. Git over HTTPS/SSH and TLS come next (issue #4).
+//! recorded real answers), backed by real bare git repositories; git over HTTP(S) through
+//! `git http-backend` and over SSH (russh, access keys and users' keys); HTTPS with the
+//! sandbox's own CA; a request log and fault injection.
 
 mod git;
 mod git_http;
+mod keys;
+mod names;
 mod rest;
 mod ssh;
 pub mod state;

@@ -1,20 +1,20 @@
 //! Git over SSH, as Bitbucket serves it (user `git`, default port 7999): repository access keys
-//! authenticate, the command's repository and service are checked against the key's
-//! permission, and the real `git-upload-pack` / `git-receive-pack` do the rest.
+//! and users' own keys authenticate (ed25519, ECDSA and RSA with rsa-sha2-256/512), the
+//! command's repository and service are checked against the key's permission, and the real
+//! `git-upload-pack` / `git-receive-pack` do the rest.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 
-use fluxstrap_core::bitbucket::key_material;
-use russh::keys::PublicKey;
-use russh::server::{Auth, Handle, Msg, Server, Session};
-use russh::{Channel, ChannelId, CryptoVec};
+use russh::server::{Auth, ChannelOpenHandle, Handle, Msg, Server, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{ChildStdin, Command};
 
 use super::Shared;
+use super::keys::KeyMaterial;
 use super::state::Level;
 
 /// Loads the persistent host key, creating it with `ssh-keygen` on first use.
@@ -90,11 +90,7 @@ fn parse_command(command: &str) -> Option<(&'static str, String, String)> {
 
 async fn refuse(handle: &Handle, channel: ChannelId, message: &str) {
     let _ = handle
-        .extended_data(
-            channel,
-            1,
-            CryptoVec::from_slice(format!("{message}\n").as_bytes()),
-        )
+        .extended_data(channel, 1, format!("{message}\n").into_bytes())
         .await;
     let _ = handle.exit_status_request(channel, 128).await;
     let _ = handle.eof(channel).await;
@@ -107,39 +103,38 @@ impl russh::server::Handler for SshSession {
     async fn auth_publickey(
         &mut self,
         user: &str,
-        public_key: &PublicKey,
+        key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         if user != "git" {
             return Ok(Auth::reject());
         }
-        let offered = public_key.to_openssh().unwrap_or_default();
-        let Some(material) = key_material(&offered) else {
+        let offered = key.public_key.to_openssh().unwrap_or_default();
+        let Some(material) = KeyMaterial::of(&offered) else {
             return Ok(Auth::reject());
         };
         let state = self.shared.state.lock().await;
-        let access_key = state
-            .access_keys
-            .iter()
-            .any(|k| key_material(&k.text) == Some(material));
+        let access_key = state.access_keys.iter().any(|k| material.matches(&k.text));
         // A user's own key acts with that user's permissions.
         self.user = state
             .users
             .iter()
-            .find(|u| u.ssh_keys.iter().any(|k| key_material(k) == Some(material)))
+            .find(|u| u.ssh_keys.iter().any(|k| material.matches(k)))
             .map(|u| u.name.clone());
         if !access_key && self.user.is_none() {
             return Ok(Auth::reject());
         }
-        self.key = Some(format!("{} {}", material.0, material.1));
+        self.key = Some(material.to_string());
         Ok(Auth::Accept)
     }
 
     async fn channel_open_session(
         &mut self,
         _channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
         _session: &mut Session,
-    ) -> Result<bool, Self::Error> {
-        Ok(true)
+    ) -> Result<(), Self::Error> {
+        reply.accept().await;
+        Ok(())
     }
 
     async fn exec_request(
@@ -179,7 +174,7 @@ impl russh::server::Handler for SshSession {
             };
             let repo = &state.repos[index];
             // Checked live, for the key that logged in: a key deleted since no longer works.
-            let ours = self.key.as_deref().and_then(key_material);
+            let ours = self.key.as_deref().and_then(KeyMaterial::of);
             let as_user = self
                 .user
                 .as_deref()
@@ -188,8 +183,7 @@ impl russh::server::Handler for SshSession {
                 .is_some_and(|level| level >= needed);
             let allowed = as_user
                 || state.access_keys.iter().any(|k| {
-                    ours.is_some()
-                        && key_material(&k.text) == ours
+                    ours.is_some_and(|ours| ours.matches(&k.text))
                         && k.project_key == repo.project_key
                         && k.slug == repo.slug
                         && k.level >= needed
@@ -241,7 +235,7 @@ impl russh::server::Handler for SshSession {
                 while let Ok(n) = stderr.read(&mut buffer).await {
                     if n == 0
                         || err_handle
-                            .extended_data(channel, 1, CryptoVec::from_slice(&buffer[..n]))
+                            .extended_data(channel, 1, buffer[..n].to_vec())
                             .await
                             .is_err()
                     {
@@ -251,12 +245,7 @@ impl russh::server::Handler for SshSession {
             });
             let mut buffer = vec![0u8; 32 * 1024];
             while let Ok(n) = stdout.read(&mut buffer).await {
-                if n == 0
-                    || handle
-                        .data(channel, CryptoVec::from_slice(&buffer[..n]))
-                        .await
-                        .is_err()
-                {
+                if n == 0 || handle.data(channel, buffer[..n].to_vec()).await.is_err() {
                     break;
                 }
             }
@@ -311,5 +300,71 @@ mod tests {
         );
         assert_eq!(parse_command("rm -rf /"), None);
         assert_eq!(parse_command("git-upload-pack '/plat/a/b'"), None);
+    }
+
+    /// OpenSSH signs with rsa-sha2-512 (or -256) for an RSA key; a user's RSA key logs in and
+    /// reaches the command check (a missing repository, not "Permission denied").
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rsa_keys_log_in_with_rsa_sha2_signatures() {
+        use crate::bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
+        let root = std::env::temp_dir().join(format!("fluxstrap-ssh-rsa-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let key = root.join("id_rsa");
+        let keygen = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "rsa", "-b", "3072", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(keygen.success());
+        let mut seed = Seed::default();
+        let alice = seed.users.iter_mut().find(|u| u.name == "alice").unwrap();
+        alice.ssh_keys = vec![std::fs::read_to_string(key.with_extension("pub")).unwrap()];
+        let bitbucket = BitbucketEmulator::start(Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            context_path: String::new(),
+            git_root: root.join("repos"),
+            seed,
+            ssh_port: 7999,
+            transport: Transport::Http,
+            ssh: Ssh::Enabled {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                host_key_dir: root.join("hostkey"),
+            },
+        })
+        .await
+        .unwrap();
+        let known_hosts = root.join("known_hosts");
+        std::fs::write(&known_hosts, bitbucket.ssh_known_hosts().unwrap()).unwrap();
+        let port = bitbucket
+            .ssh_url()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let login = |algorithms: &str| {
+            let output = std::process::Command::new("ssh")
+                .args(["-F", "none", "-p", &port, "-i"])
+                .arg(&key)
+                .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+                .arg("-o")
+                .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+                .args(["-o", "StrictHostKeyChecking=yes", "-o"])
+                .arg(format!("PubkeyAcceptedAlgorithms={algorithms}"))
+                .args(["git@127.0.0.1", "git-upload-pack '/plat/nowhere.git'"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&output.stderr).into_owned()
+        };
+        for algorithm in ["rsa-sha2-512", "rsa-sha2-256"] {
+            let stderr = tokio::task::block_in_place(|| login(algorithm));
+            assert!(
+                stderr.contains("fatal: Repository plat/nowhere does not exist."),
+                "{algorithm}: {stderr}"
+            );
+        }
+        bitbucket.stop().await;
+        let _ = std::fs::remove_dir_all(root);
     }
 }

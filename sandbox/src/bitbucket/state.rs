@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::names::user_slug;
+
 /// Permission levels, ordered as Bitbucket's hierarchy: each implies the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Level {
@@ -182,11 +184,6 @@ struct Persisted {
     repos: Vec<Repo>,
     access_keys: Vec<AccessKey>,
     next_id: u64,
-}
-
-/// The user slug Bitbucket derives: lower case, `@` as `_`.
-pub fn user_slug(name: &str) -> String {
-    name.to_lowercase().replace('@', "_")
 }
 
 impl State {

@@ -1,8 +1,9 @@
-//! Kubernetes API emulator: an HTTPS server with bearer-token auth that writes its own
-//! kubeconfig, serving discovery (aggregated and legacy), an OpenAPI v3 stub, CRUD, list/watch,
-//! merge/JSON/strategic patches and server-side apply with managed fields, with simulated
-//! controllers (CRDs Established, Deployments Available) and a small Flux simulator
-//! (GitRepository clones from the Bitbucket emulator, Kustomization applies).
+//! Kubernetes API emulator: an HTTPS server (bearer-token or client-certificate auth) that
+//! writes its own kubeconfig, serving discovery (aggregated and legacy), an OpenAPI v3 stub,
+//! CRUD, list/watch, kubectl's Tables, merge/JSON/strategic patches and server-side apply with
+//! managed fields, with simulated controllers (CRDs Established, Deployments Available with
+//! their ReplicaSets and Pods), fault injection, and a small Flux simulator (GitRepository
+//! clones from the Bitbucket emulator, Kustomization applies).
 
 mod api;
 mod controllers;
@@ -20,6 +21,7 @@ mod tls;
 mod types;
 mod watch;
 mod workloads;
+mod yaml;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

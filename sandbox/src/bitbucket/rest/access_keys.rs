@@ -61,10 +61,9 @@ pub(super) async fn add_access_key(
         .and_then(Value::as_str)
         .and_then(Level::parse)
         .filter(|l| *l != Level::Admin);
-    let (Some(material), Some(level)) = (
-        key_material(&text).filter(|(kind, b64)| valid_public_key(kind, b64)),
-        level,
-    ) else {
+    let (Some(material), Some(level)) =
+        (KeyMaterial::of(&text).filter(KeyMaterial::is_valid), level)
+    else {
         return error(
             StatusCode::BAD_REQUEST,
             "You must enter a valid public key",
@@ -76,9 +75,10 @@ pub(super) async fn add_access_key(
         state.repos[i].project_key.clone(),
         state.repos[i].slug.clone(),
     );
-    let duplicate = state.access_keys.iter().any(|k| {
-        k.project_key == repo_key && k.slug == repo_slug && key_material(&k.text) == Some(material)
-    });
+    let duplicate = state
+        .access_keys
+        .iter()
+        .any(|k| k.project_key == repo_key && k.slug == repo_slug && material.matches(&k.text));
     if duplicate {
         return error(
             StatusCode::CONFLICT,
@@ -106,20 +106,6 @@ pub(super) async fn add_access_key(
     state.access_keys.push(access_key);
     persist(&state);
     json_response(StatusCode::CREATED, body, Some(&user))
-}
-
-/// A public key's type is known and its body is base64 that starts with the same type.
-pub(super) fn valid_public_key(kind: &str, b64: &str) -> bool {
-    let Ok(blob) = base64::engine::general_purpose::STANDARD.decode(b64) else {
-        return false;
-    };
-    let Some(len) = blob
-        .get(..4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    else {
-        return false;
-    };
-    blob.get(4..4 + len) == Some(kind.as_bytes())
 }
 
 pub(super) async fn delete_access_key(

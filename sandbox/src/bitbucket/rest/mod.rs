@@ -13,17 +13,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use base64::Engine;
-use fluxstrap_core::bitbucket::{RepoName, key_material};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::keys::KeyMaterial;
+use super::names::{NameProblem, repository_slug, user_slug};
 
 mod access_keys;
 mod accounts;
 mod permissions;
 mod repos;
 
-use super::state::{AccessKey, Level, Project, Repo, State, User, user_slug};
+use super::state::{AccessKey, Level, Project, Repo, State, User};
 use access_keys::*;
 use accounts::*;
 use permissions::*;
@@ -42,6 +43,15 @@ fn error(
 ) -> Response {
     let body = json!({ "errors": [{ "context": context, "message": message, "exceptionName": exception }] });
     json_response(status, body, None)
+}
+
+/// A 400 naming every field that breaks a rule, in the order the rules are checked.
+fn validation_errors(problems: &[NameProblem]) -> Response {
+    let errors: Vec<Value> = problems
+        .iter()
+        .map(|p| json!({ "context": p.context, "message": p.message, "exceptionName": null }))
+        .collect();
+    json_response(StatusCode::BAD_REQUEST, json!({ "errors": errors }), None)
 }
 
 fn json_response(status: StatusCode, body: Value, user: Option<&User>) -> Response {

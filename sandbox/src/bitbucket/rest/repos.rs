@@ -61,15 +61,10 @@ pub(super) async fn create_repo(
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let Ok(repo_name) = RepoName::parse(name) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Repository names are limited to 128 characters. They must start with a letter or number and may contain spaces, hyphens, underscores and periods",
-            None,
-            Some("name"),
-        );
+    let slug = match repository_slug(name) {
+        Ok(slug) => slug,
+        Err(problems) => return validation_errors(&problems),
     };
-    let slug = repo_name.slug().to_string();
     let taken = state.repos.iter().any(|r| {
         r.project_key.eq_ignore_ascii_case(&canonical_key)
             && (r.slug == slug || r.name.eq_ignore_ascii_case(name))
