@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::bitbucket::TransportError;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -38,8 +40,19 @@ pub enum Error {
     )]
     SyncPathConflict { new: String, old: String },
 
-    #[error("{0}")]
-    Key(String),
+    #[error("{step}: {reason}")]
+    Key { step: &'static str, reason: String },
+
+    #[error(
+        "failed to open private key file: {0} (an unencrypted OpenSSH private key is expected)"
+    )]
+    PrivateKeyFile(String),
+
+    #[error("ssh: this private key is passphrase protected")]
+    PrivateKeyEncrypted,
+
+    #[error("the deploy key is not an OpenSSH public key")]
+    NotAnOpenSshPublicKey,
 
     #[error("line {line}, column {column}: {message}")]
     Yaml {
@@ -94,4 +107,26 @@ pub enum Error {
         status: u16,
         message: String,
     },
+
+    #[error("Bitbucket at {host} gave no answer to {method} {path}: {cause}")]
+    BitbucketNoAnswer {
+        host: String,
+        method: &'static str,
+        path: String,
+        cause: TransportError,
+    },
+
+    #[error(
+        "Bitbucket at {host} answered {status}: unexpected answer to {method} {path}: {reason}"
+    )]
+    BitbucketUnexpectedAnswer {
+        host: String,
+        status: u16,
+        method: &'static str,
+        path: String,
+        reason: String,
+    },
+
+    #[error("Bitbucket at {host} did not accept the token: it did not say whose it is")]
+    TokenNotAccepted { host: String },
 }

@@ -10,9 +10,9 @@ mod names;
 mod request;
 
 pub use client::{
-    Answer, EnsuredRepository, Owner, RepositoryOrigin, Transport, ensure_access_key,
-    ensure_default_branch, ensure_description, ensure_group, ensure_repository, identify,
-    resolve_owner,
+    Answer, EnsuredRepository, Owner, RepositoryOrigin, Transport, TransportError,
+    ensure_access_key, ensure_default_branch, ensure_description, ensure_group, ensure_repository,
+    identify, resolve_owner,
 };
 pub use decisions::{
     AccessKeyDecision, GroupDecision, GroupGrant, RepoPermission, access_key_text,

@@ -1,6 +1,7 @@
 //! Bitbucket REST calls as values (sans-IO, like kube-core's request builders): the transports
 //! in the browser and on the server send them and hand the answers back to [`read_answer`].
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -58,16 +59,16 @@ pub const PAGE_LIMIT: u32 = 100;
 /// Delays before the retries of an idempotent call that failed with a 5xx or no answer.
 pub const RETRY_DELAYS_MS: [u64; 3] = [500, 1_500, 4_000];
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`) is percent-encoded,
+/// in path segments and query parts alike (a space is `%20`, never `+`).
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(segment, ESCAPED).to_string()
 }
 
 impl Request {
@@ -286,14 +287,12 @@ pub fn read_answer<T: DeserializeOwned>(
             };
             serde_json::from_slice(body)
                 .map(Some)
-                .map_err(|e| Error::Bitbucket {
+                .map_err(|e| Error::BitbucketUnexpectedAnswer {
                     host: host.domain(),
                     status,
-                    message: format!(
-                        "unexpected answer to {} {}: {e}",
-                        request.method.as_str(),
-                        request.path
-                    ),
+                    method: request.method.as_str(),
+                    path: request.path.clone(),
+                    reason: e.to_string(),
                 })
         }
         404 => Ok(None),
@@ -389,5 +388,24 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn only_unreserved_characters_stay_unencoded() {
+        // RFC 3986 unreserved characters pass; every other byte is `%XX` in upper-case hex.
+        for byte in 0u8..=0x7F {
+            let text = char::from(byte).to_string();
+            let expected = if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(encode(&text), expected, "byte {byte:#04x}");
+        }
+        assert_eq!(encode("flux admins"), "flux%20admins");
+        assert_eq!(encode("~vivek"), "~vivek");
+        assert_eq!(encode("a/b?c#d%e&f=g+h"), "a%2Fb%3Fc%23d%25e%26f%3Dg%2Bh");
+        assert_eq!(encode("Grüße"), "Gr%C3%BC%C3%9Fe");
+        assert_eq!(encode(""), "");
     }
 }

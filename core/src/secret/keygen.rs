@@ -10,8 +10,11 @@ use rand_core::CryptoRng;
 use super::{EcdsaCurve, KeyPair, KeySpec};
 use crate::error::{Error, Result};
 
-fn crypto_error(what: &str, err: impl fmt::Display) -> Error {
-    Error::Key(format!("{what}: {err}"))
+fn crypto_error(step: &'static str, err: impl fmt::Display) -> Error {
+    Error::Key {
+        step,
+        reason: err.to_string(),
+    }
 }
 
 fn authorized(key_data: ssh_key::public::KeyData) -> Result<String> {
@@ -81,15 +84,10 @@ impl KeyPair {
     /// Uses the user's `--private-key-file`: kept verbatim as `identity`, the public key derived
     /// from it. Only unencrypted OpenSSH keys are accepted, as with flux for this provider.
     pub fn from_private_key_file(content: &str) -> Result<Self> {
-        let key = ssh_key::PrivateKey::from_openssh(content).map_err(|e| {
-            Error::Key(format!(
-                "failed to open private key file: {e} (an unencrypted OpenSSH private key is expected)"
-            ))
-        })?;
+        let key = ssh_key::PrivateKey::from_openssh(content)
+            .map_err(|e| Error::PrivateKeyFile(e.to_string()))?;
         if key.is_encrypted() {
-            return Err(Error::Key(
-                "ssh: this private key is passphrase protected".to_string(),
-            ));
+            return Err(Error::PrivateKeyEncrypted);
         }
         Ok(Self {
             private_pem: content.to_string(),
