@@ -20,7 +20,9 @@ use super::request::{RETRY_DELAYS_MS, Request, Visibility, api_error, read_answe
 /// One HTTP answer as the transport got it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status code.
     pub status: u16,
+    /// The body as received (JSON for the REST API).
     pub body: Vec<u8>,
     /// The `X-AUSERNAME` header: who the token belongs to.
     pub username: Option<String>,
@@ -208,14 +210,18 @@ pub async fn resolve_owner<T: Transport>(
 /// Whether the repository was there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepositoryOrigin {
+    /// fluxstrap created it in this run.
     Created,
+    /// It was there already (or was created meanwhile by someone else) and is used as it is.
     Adopted,
 }
 
 /// The repository, found or created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnsuredRepository {
+    /// The repository as Bitbucket describes it.
     pub repository: Repository,
+    /// Whether this run created it.
     pub origin: RepositoryOrigin,
     /// The default branch, or `None` for an empty repository (no commit yet).
     pub default_branch: Option<String>,

@@ -12,15 +12,21 @@ use super::host::BitbucketHost;
 use super::model::ErrorEnvelope;
 use super::names::{ProjectKey, RepoName, RepoSlug};
 
+/// The HTTP methods the REST calls use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// Reads.
     Get,
+    /// Creates (not idempotent: never retried).
     Post,
+    /// Updates and grants.
     Put,
+    /// Deletes.
     Delete,
 }
 
 impl Method {
+    /// The method's name on the wire (`GET`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -39,10 +45,13 @@ impl Method {
 /// One REST call, before authentication is added by the transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
     /// From the API root, e.g. `/rest/api/1.0/projects/PRJ`.
     pub path: String,
+    /// Query parameters, unencoded; [`Request::url`] encodes them.
     pub query: Vec<(String, String)>,
+    /// The JSON body of a write, if any.
     pub body: Option<Value>,
 }
 
@@ -112,14 +121,18 @@ impl Request {
         url
     }
 
+    /// `GET application-properties`: the server's version; the answer's `X-AUSERNAME` says whose
+    /// the token is.
     pub fn application_properties() -> Self {
         Self::new(Method::Get, "/rest/api/1.0/application-properties".into())
     }
 
+    /// `GET users/{slug}`: one user.
     pub fn user(slug: &str) -> Self {
         Self::new(Method::Get, format!("/rest/api/1.0/users/{}", encode(slug)))
     }
 
+    /// `GET projects/{key}`: one project, to check `--owner` and learn its key's spelling.
     pub fn project(key: &ProjectKey) -> Self {
         Self::new(
             Method::Get,
@@ -142,6 +155,7 @@ impl Request {
         )
     }
 
+    /// `GET projects/{key}/repos/{slug}`: one repository.
     pub fn repository(key: &ProjectKey, slug: &RepoSlug) -> Self {
         Self::new(Method::Get, Self::repo_path(key, slug))
     }
@@ -165,6 +179,7 @@ impl Request {
             .body(json!({ "description": description }))
     }
 
+    /// `GET …/branches/default`: the default branch (204 or 404 while the repository is empty).
     pub fn default_branch(key: &ProjectKey, slug: &RepoSlug) -> Self {
         Self::new(
             Method::Get,
@@ -172,6 +187,7 @@ impl Request {
         )
     }
 
+    /// `PUT …/branches/default`: makes `branch` the default branch (`--branch`).
     pub fn set_default_branch(key: &ProjectKey, slug: &RepoSlug, branch: &str) -> Self {
         Self::new(
             Method::Put,
@@ -180,6 +196,8 @@ impl Request {
         .body(json!({ "id": format!("refs/heads/{branch}") }))
     }
 
+    /// `GET …/repos/{slug}/permissions/groups`: the repository permissions of the groups
+    /// matching `group`.
     pub fn repository_group_permissions(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -194,6 +212,8 @@ impl Request {
         .paged(start)
     }
 
+    /// `GET projects/{key}/permissions/groups`: the project permissions of the groups matching
+    /// `group` (needs PROJECT_ADMIN).
     pub fn project_group_permissions(key: &ProjectKey, group: &str, start: u32) -> Self {
         Self::new(
             Method::Get,
@@ -206,6 +226,7 @@ impl Request {
         .paged(start)
     }
 
+    /// `PUT …/permissions/groups`: grants `group` `permission` on the repository (`--group`).
     pub fn grant_group(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -228,10 +249,12 @@ impl Request {
         )
     }
 
+    /// `GET` the repository's access keys (SSH deploy keys), one page.
     pub fn access_keys(key: &ProjectKey, slug: &RepoSlug, start: u32) -> Self {
         Self::new(Method::Get, Self::keys_path(key, slug)).paged(start)
     }
 
+    /// `POST` a new access key: the deploy key's public half, its label and permission.
     pub fn add_access_key(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -245,6 +268,7 @@ impl Request {
         }))
     }
 
+    /// `PUT` a new permission on the registered access key `id`.
     pub fn set_access_key_permission(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -265,8 +289,10 @@ impl Request {
 /// Whether a new repository is public (`--private=false`, which flux ignores on Bitbucket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Visibility {
+    /// Only users and groups with a permission see it (the default).
     #[default]
     Private,
+    /// Anyone who can reach the server can read it.
     Public,
 }
 

@@ -52,7 +52,9 @@ pub fn unpack_tar_gz(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
 /// replacement) and its documents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestFile {
+    /// The file's text as released.
     pub text: String,
+    /// Its YAML documents, empty ones dropped.
     pub documents: Vec<Value>,
 }
 
@@ -142,6 +144,7 @@ impl Distribution {
         Self::from_files(unpack_tar_gz(bytes)?)
     }
 
+    /// The release file `name` (e.g. `rbac.yaml`); a missing one is an error naming it.
     pub fn file(&self, name: &str) -> Result<&ManifestFile> {
         self.files
             .get(name)

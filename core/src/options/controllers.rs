@@ -8,16 +8,24 @@ use crate::error::{Error, Result};
 /// A Flux controller that can be installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Component {
+    /// Fetches sources: git repositories, Helm repositories, buckets, OCI artifacts.
     SourceController,
+    /// Applies Kustomizations.
     KustomizeController,
+    /// Installs and upgrades HelmReleases.
     HelmController,
+    /// Sends and receives events: alerts, providers and webhook receivers.
     NotificationController,
+    /// Scans image repositories for tags (optional).
     ImageReflectorController,
+    /// Commits image updates to git (optional).
     ImageAutomationController,
+    /// Produces artifacts from other sources (optional, Flux v2.7+).
     SourceWatcher,
 }
 
 impl Component {
+    /// Every component, in flux's order.
     pub const ALL: [Component; 7] = [
         Component::SourceController,
         Component::KustomizeController,
@@ -43,6 +51,7 @@ impl Component {
         Component::SourceWatcher,
     ];
 
+    /// The controller's name, as in `--components` and its Deployment's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Component::SourceController => "source-controller",
@@ -55,6 +64,7 @@ impl Component {
         }
     }
 
+    /// Reads a controller name; an unknown one fails with flux's message.
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -95,10 +105,12 @@ impl Components {
         Ok(Self(parsed))
     }
 
+    /// The components in install order.
     pub fn as_slice(&self) -> &[Component] {
         &self.0
     }
 
+    /// Whether `component` is installed.
     pub fn contains(&self, component: Component) -> bool {
         self.0.contains(&component)
     }
@@ -122,13 +134,17 @@ impl Default for Components {
 /// Controller log level (`--log-level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LogLevel {
+    /// `debug`.
     Debug,
+    /// `info`, the default.
     #[default]
     Info,
+    /// `error`.
     Error,
 }
 
 impl LogLevel {
+    /// The level's flag value.
     pub fn as_str(self) -> &'static str {
         match self {
             LogLevel::Debug => "debug",
@@ -137,6 +153,7 @@ impl LogLevel {
         }
     }
 
+    /// Reads `--log-level` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         let reason = match value {
             "debug" => return Ok(LogLevel::Debug),

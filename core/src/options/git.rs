@@ -1,5 +1,5 @@
 //! Where the cluster's configuration lives in git: the branch (`--branch`), the path in the
-//! repository (`--path`), the URL the cluster clones (`--url`) and how often (`--interval`).
+//! repository (`--path`), the URL the cluster clones and how often it fetches (`--interval`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,8 +17,10 @@ pub struct BranchName(String);
 string_newtype!(BranchName);
 
 impl BranchName {
+    /// `--branch`'s default.
     pub const DEFAULT: &'static str = "main";
 
+    /// Checks `--branch` (a leading `refs/heads/` is dropped) and names the rule it breaks.
     pub fn parse(value: &str) -> Result<Self> {
         let fail = |reason: &str| {
             Err(Error::InvalidBranch {
@@ -97,6 +99,7 @@ pub struct RelativePath(String);
 string_newtype!(RelativePath);
 
 impl RelativePath {
+    /// Normalises `--path`; control characters are refused.
     pub fn parse(value: &str) -> Result<Self> {
         if let Some(c) = value.chars().find(|c| c.is_control()) {
             // flux accepts these, but git, YAML and Bitbucket labels do not survive them.
@@ -141,8 +144,10 @@ impl RelativePath {
 pub struct Interval(GoDuration);
 
 impl Interval {
+    /// `--interval`'s default.
     pub const DEFAULT: &'static str = "1m0s";
 
+    /// Reads `--interval` as a Go duration; it must be positive.
     pub fn parse(value: &str) -> Result<Self> {
         let invalid = |reason: String| Error::InvalidFlag {
             value: value.to_string(),
@@ -159,6 +164,7 @@ impl Interval {
         Ok(Self(duration))
     }
 
+    /// The interval as a duration.
     pub fn duration(self) -> GoDuration {
         self.0
     }
@@ -189,6 +195,8 @@ pub struct GitUrl(String);
 string_newtype!(GitUrl);
 
 impl GitUrl {
+    /// Checks the URL the cluster clones: `ssh://`, `https://` or `http://`, with a host and a
+    /// repository path.
     pub fn parse(value: &str) -> Result<Self> {
         let fail = |reason: &str| {
             Err(Error::InvalidUrl {

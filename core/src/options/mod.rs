@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 macro_rules! string_newtype {
     ($name:ident) => {
         impl $name {
+            /// The value as text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -49,8 +50,10 @@ pub struct Namespace(String);
 string_newtype!(Namespace);
 
 impl Namespace {
+    /// `--namespace`'s default.
     pub const DEFAULT: &'static str = "flux-system";
 
+    /// Checks `--namespace` with flux's message.
     pub fn parse(value: &str) -> Result<Self> {
         if is_dns1123_label(value) {
             Ok(Self(value.to_string()))

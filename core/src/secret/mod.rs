@@ -19,13 +19,17 @@ use crate::error::{Error, Result};
 /// `--ssh-key-algorithm` (default `ecdsa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SshKeyAlgorithm {
+    /// `rsa`, with `--ssh-rsa-bits` bits.
     Rsa,
+    /// `ecdsa` (the default), on the `--ssh-ecdsa-curve` curve.
     #[default]
     Ecdsa,
+    /// `ed25519`.
     Ed25519,
 }
 
 impl SshKeyAlgorithm {
+    /// Reads `--ssh-key-algorithm` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         let reason = match value {
             "rsa" => return Ok(Self::Rsa),
@@ -43,13 +47,17 @@ impl SshKeyAlgorithm {
 /// `--ssh-ecdsa-curve` (default `p384`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EcdsaCurve {
+    /// NIST P-256.
     P256,
+    /// NIST P-384, the default.
     #[default]
     P384,
+    /// NIST P-521.
     P521,
 }
 
 impl EcdsaCurve {
+    /// Reads `--ssh-ecdsa-curve` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         match value {
             "p256" => Ok(Self::P256),
@@ -69,8 +77,10 @@ impl EcdsaCurve {
 pub struct RsaBits(usize);
 
 impl RsaBits {
+    /// `--ssh-rsa-bits`' default.
     pub const DEFAULT: usize = 2048;
 
+    /// Reads `--ssh-rsa-bits`; empty means the default.
     pub fn parse(value: &str) -> Result<Self> {
         if value.is_empty() {
             return Ok(Self::default());
@@ -99,6 +109,7 @@ impl RsaBits {
         Ok(Self(bits))
     }
 
+    /// The number of bits.
     pub fn get(self) -> usize {
         self.0
     }
@@ -121,12 +132,17 @@ fn invalid_flag(value: &str, flag: &str, reason: String) -> Error {
 /// What kind of key to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySpec {
+    /// An RSA key of that size.
     Rsa(RsaBits),
+    /// An ECDSA key on that curve.
     Ecdsa(EcdsaCurve),
+    /// An Ed25519 key.
     Ed25519,
 }
 
 impl KeySpec {
+    /// The key the three `--ssh-*` flags describe; the size and the curve count only for their
+    /// algorithm.
     pub fn new(algorithm: SshKeyAlgorithm, rsa_bits: RsaBits, curve: EcdsaCurve) -> Self {
         match algorithm {
             SshKeyAlgorithm::Rsa => Self::Rsa(rsa_bits),
@@ -177,13 +193,18 @@ impl KeyPair {
 pub enum SourceSecretData {
     /// In-cluster sync over SSH with a deploy key.
     Ssh {
+        /// The deploy key pair (`identity`, `identity.pub`).
         key_pair: KeyPair,
+        /// The Bitbucket host's SSH keys in `known_hosts` form (`known_hosts`).
         known_hosts: String,
     },
     /// In-cluster sync over HTTPS with a username and token (`--token-auth`).
     Token {
+        /// The git user: `--owner` with `--personal`, else `--username`.
         username: String,
+        /// The Bitbucket token (`BITBUCKET_TOKEN`).
         password: String,
+        /// The CA bundle that signs the Bitbucket server's certificate, PEM (`--ca-file`).
         ca_crt: Option<String>,
     },
 }
