@@ -39,18 +39,22 @@ fn unit_nanos(unit: &str) -> Option<u64> {
 }
 
 impl GoDuration {
+    /// A duration of `nanos` nanoseconds.
     pub const fn from_nanos(nanos: i64) -> Self {
         Self(nanos)
     }
 
+    /// A duration of `secs` seconds.
     pub const fn from_secs(secs: i64) -> Self {
         Self(secs * SECOND as i64)
     }
 
+    /// The duration in nanoseconds (negative for negative durations).
     pub const fn as_nanos(self) -> i64 {
         self.0
     }
 
+    /// The duration as a `std::time::Duration`; `None` when negative.
     pub fn to_std(self) -> Option<std::time::Duration> {
         u64::try_from(self.0)
             .ok()

@@ -5,8 +5,9 @@ use crate::install::FluxVersion;
 use crate::options::{BranchName, Interval, Namespace};
 use crate::yaml::{Mapping, Value, parse_documents, to_yaml};
 
-/// The file names flux uses in `<path>/<namespace>/`.
+/// The file of the sync objects flux writes in `<path>/<namespace>/`.
 pub const SYNC_FILE: &str = "gotk-sync.yaml";
+/// The kustomization flux writes beside it, listing the directory's manifests.
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 
 /// The secret name flux uses unless `--secret-name` says otherwise: the literal default
@@ -16,25 +17,33 @@ pub const DEFAULT_SECRET_NAME: &str = "flux-system";
 /// Whether source-controller checks out submodules (`--recurse-submodules`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Submodules {
+    /// Submodules are not checked out (the default).
     #[default]
     Ignore,
+    /// Submodules are checked out (`--recurse-submodules`).
     Recurse,
 }
 
 /// What `gotk-sync.yaml` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
+    /// The Flux release, which decides the API versions written.
     pub version: FluxVersion,
     /// Name and namespace of both objects.
     pub namespace: Namespace,
     /// The URL the cluster clones (ssh or https form, spec §2.6).
     pub url: String,
+    /// The branch the GitRepository follows (`--branch`).
     pub branch: BranchName,
+    /// How often the GitRepository fetches (`--interval`).
     pub interval: Interval,
+    /// The source Secret the GitRepository authenticates with (`--secret-name`).
     pub secret_name: String,
     /// The repository path as flux's `--path` gives it (`./clusters/prod`), or `""` when unset.
     pub target_path: String,
+    /// Whether submodules are checked out (`--recurse-submodules`).
     pub submodules: Submodules,
+    /// The only directories the GitRepository checks out (`--sparse-checkout`); empty for all.
     pub sparse_checkout: Vec<String>,
 }
 
@@ -142,9 +151,17 @@ pub fn generate_sync(options: &SyncOptions) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DirectoryEntry {
     /// A file, with its path relative to the directory and its content.
-    File { path: String, content: Vec<u8> },
+    File {
+        /// The path relative to the directory.
+        path: String,
+        /// The file's bytes.
+        content: Vec<u8>,
+    },
     /// A sub-directory that holds a kustomization file of its own.
-    KustomizationDirectory { path: String },
+    KustomizationDirectory {
+        /// The path relative to the directory.
+        path: String,
+    },
 }
 
 /// Whether a file is Kubernetes YAML: it parses and its documents have `apiVersion` and `kind`.

@@ -289,16 +289,7 @@ fn describe_kube(error: &kube::Error) -> String {
     if let kube::Error::Api(status) = error {
         return format!("{} ({} {})", status.message, status.code, status.reason);
     }
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = inner.source();
-    }
+    let mut text = fluxstrap_core::error::with_causes(error);
     if matches!(error, kube::Error::Service(_) | kube::Error::HyperError(_)) {
         text.push_str(
             " (is the cluster up, and are the kubeconfig's server address and context the right ones?)",

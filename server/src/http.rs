@@ -66,18 +66,7 @@ pub fn client(ca_file: Option<&Path>, redirects: Redirects) -> Result<reqwest::C
 /// A reqwest error as a person reads it: its message and every cause below it (reqwest's own
 /// message is often only "error sending request"), without the URL (the caller names it).
 pub fn describe(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(&error);
-    while let Some(inner) = cause {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = inner.source();
-    }
-    text
+    fluxstrap_core::error::with_causes(&error.without_url())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! same-origin relay (`/api/bitbucket`). The token lives in memory for the page's lifetime only.
 
 use fluxstrap_core::bitbucket::{
-    Answer, BitbucketHost, COMMON_HEADERS, Method, Request, Transport, identify,
+    Answer, BitbucketHost, COMMON_HEADERS, Method, Request, Transport, TransportError, identify,
 };
 use wasm_bindgen::JsCast;
 
@@ -11,7 +11,11 @@ pub struct BrowserTransport {
 }
 
 impl Transport for BrowserTransport {
-    async fn send(&self, host: &BitbucketHost, request: &Request) -> Result<Answer, String> {
+    async fn send(
+        &self,
+        host: &BitbucketHost,
+        request: &Request,
+    ) -> Result<Answer, TransportError> {
         use gloo_net::http::RequestBuilder;
         let url = request.url(host);
         let mut builder = match request.method {
@@ -30,13 +34,20 @@ impl Transport for BrowserTransport {
                 .body(body.to_string()),
             None => builder.build(),
         }
-        .map_err(|e| e.to_string())?;
-        let response = request.send().await.map_err(|e| e.to_string())?;
+        .map_err(|e| TransportError::Failed(e.to_string()))?;
+        // fetch() only says that it failed (a TypeError), not why: the relay is out of reach.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| TransportError::NoConnection(e.to_string()))?;
         let username = response.headers().get("x-ausername");
         Ok(Answer {
             status: response.status(),
             username,
-            body: response.binary().await.map_err(|e| e.to_string())?,
+            body: response
+                .binary()
+                .await
+                .map_err(|e| TransportError::BodyRead(e.to_string()))?,
         })
     }
 

@@ -20,22 +20,44 @@ use super::request::{RETRY_DELAYS_MS, Request, Visibility, api_error, read_answe
 /// One HTTP answer as the transport got it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status code.
     pub status: u16,
+    /// The body as received (JSON for the REST API).
     pub body: Vec<u8>,
     /// The `X-AUSERNAME` header: who the token belongs to.
     pub username: Option<String>,
 }
 
+/// Why a request got no complete HTTP answer; the transports sort their failures into these,
+/// each with the underlying message, and idempotent calls are retried after any of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// No connection to the server: refused, unreachable, or the name does not resolve.
+    #[error("no connection: {0}")]
+    NoConnection(String),
+    /// The server took longer than the transport waits.
+    #[error("timed out: {0}")]
+    TimedOut(String),
+    /// The TLS handshake failed, e.g. the server's certificate is not trusted.
+    #[error("TLS failed: {0} (is the server's certificate signed by a CA this client trusts?)")]
+    Tls(String),
+    /// The answer started but its body could not be read to the end.
+    #[error("reading the answer failed: {0}")]
+    BodyRead(String),
+    /// Any other failure to build or send the request.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Sends requests; implemented at the edges. The token lives in the transport and nowhere else.
 #[allow(async_fn_in_trait)] // single-threaded use, in the browser and per job on the server
 pub trait Transport {
-    /// Sends `request`; `Err` carries a message for a failure without an answer (refused,
-    /// timed out, TLS).
+    /// Sends `request`; `Err` is a failure without a (complete) answer.
     async fn send(
         &self,
         host: &BitbucketHost,
         request: &Request,
-    ) -> std::result::Result<Answer, String>;
+    ) -> std::result::Result<Answer, TransportError>;
 
     /// Waits before a retry.
     async fn sleep(&self, milliseconds: u64);
@@ -57,14 +79,11 @@ async fn send<T: Transport>(
         match delays.next() {
             Some(delay) if retry && request.method.is_idempotent() => transport.sleep(*delay).await,
             _ => {
-                return outcome.map_err(|message| Error::Bitbucket {
+                return outcome.map_err(|cause| Error::BitbucketNoAnswer {
                     host: host.domain(),
-                    status: 0,
-                    message: format!(
-                        "{} {} got no answer: {message}",
-                        request.method.as_str(),
-                        request.path
-                    ),
+                    method: request.method.as_str(),
+                    path: request.path.clone(),
+                    cause,
                 });
             }
         }
@@ -169,10 +188,8 @@ pub async fn identify<T: Transport>(
                 b"this does not look like Bitbucket Server",
             )
         })?;
-    let user = answer.username.ok_or_else(|| Error::Bitbucket {
+    let user = answer.username.ok_or_else(|| Error::TokenNotAccepted {
         host: host.domain(),
-        status: answer.status,
-        message: "the token was not accepted: Bitbucket did not say whose it is".to_string(),
     })?;
     Ok((properties.version, user))
 }
@@ -229,9 +246,9 @@ pub async fn resolve_owner<T: Transport>(
 /// Whether the repository was there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepositoryOrigin {
-    /// Created by this run.
+    /// fluxstrap created it in this run.
     Created,
-    /// It existed (or someone else created it meanwhile).
+    /// It was there already (or was created meanwhile by someone else) and is used as it is.
     Adopted,
     /// Dry run: it does not exist and would be created.
     WouldCreate,
@@ -240,7 +257,9 @@ pub enum RepositoryOrigin {
 /// The repository, found or created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnsuredRepository {
+    /// The repository as Bitbucket describes it.
     pub repository: Repository,
+    /// Whether this run created it.
     pub origin: RepositoryOrigin,
     /// The default branch, or `None` for an empty repository (no commit yet).
     pub default_branch: Option<String>,
@@ -303,21 +322,29 @@ pub async fn reconcile_repository<T: Transport>(
         }
     };
     let slug = RepoSlug::parse(&repository.slug)?;
-    let branch_request = Request::default_branch(key, &slug);
-    let answer = send(transport, host, &branch_request).await?;
-    let default_branch = match answer.status {
-        200 => {
-            read_answer::<Branch>(host, &branch_request, 200, &answer.body)?.map(|b| b.display_id)
-        }
-        // Empty repository: 204 on Bitbucket 5.6+, 404 on older servers.
-        204 | 404 => None,
-        status => return Err(api_error(host, &branch_request, status, &answer.body)),
-    };
+    let default_branch = default_branch(transport, host, key, &slug).await?;
     Ok(EnsuredRepository {
         repository,
         origin,
         default_branch,
     })
+}
+
+/// The repository's default branch, or `None` while the repository is empty: 204 on Bitbucket
+/// 5.6+, 404 on older servers. Any other answer, or a 200 that is not a branch, is an error.
+async fn default_branch<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    key: &ProjectKey,
+    slug: &RepoSlug,
+) -> Result<Option<String>> {
+    let request = Request::default_branch(key, slug);
+    let answer = send(transport, host, &request).await?;
+    match answer.status {
+        200 => Ok(read_answer::<Branch>(host, &request, 200, &answer.body)?.map(|b| b.display_id)),
+        204 | 404 => Ok(None),
+        status => Err(api_error(host, &request, status, &answer.body)),
+    }
 }
 
 /// Makes `branch` the default branch unless it already is (after the first push to an empty
@@ -341,15 +368,8 @@ pub async fn reconcile_default_branch<T: Transport>(
     branch: &str,
     writes: &mut Writes<'_>,
 ) -> Result<bool> {
-    let request = Request::default_branch(key, slug);
-    let answer = send(transport, host, &request).await?;
-    let current = match answer.status {
-        200 => read_answer::<Branch>(host, &request, 200, &answer.body)?,
-        // No commit yet (204 on Bitbucket 5.6+, 404 before): nothing to compare with.
-        204 | 404 => None,
-        status => return Err(api_error(host, &request, status, &answer.body)),
-    };
-    if current.is_some_and(|b| b.display_id == branch) {
+    let current = default_branch(transport, host, key, slug).await?;
+    if current.as_deref() == Some(branch) {
         return Ok(false);
     }
     write_or_record(
@@ -410,15 +430,21 @@ pub async fn reconcile_group<T: Transport>(
         Request::repository_group_permissions(key, slug, &grant.group, start)
     })
     .await?;
-    // Project permissions need PROJECT_ADMIN to read; without it only the repository counts.
+    // Project permissions need PROJECT_ADMIN to read; without it (Bitbucket answers 401, or
+    // 403) only the repository counts. Any other failure is an error.
     let on_project: Vec<GroupPermission> = if key.is_personal() {
         Vec::new()
     } else {
-        fetch_all(transport, host, |start| {
+        match fetch_all(transport, host, |start| {
             Request::project_group_permissions(key, &grant.group, start)
         })
         .await
-        .unwrap_or_default()
+        {
+            Err(Error::Bitbucket {
+                status: 401 | 403, ..
+            }) => Vec::new(),
+            listed => listed?,
+        }
     };
     let decision = decide_group_grant(grant, &on_repository, &on_project);
     if let GroupDecision::Grant(permission) = decision {
@@ -494,9 +520,7 @@ pub async fn reconcile_access_key<T: Transport>(
             .await?;
         }
         AccessKeyDecision::Add => {
-            let text = access_key_text(public_key, label).ok_or_else(|| {
-                Error::Key("the deploy key is not an OpenSSH public key".to_string())
-            })?;
+            let text = access_key_text(public_key, label).ok_or(Error::NotAnOpenSshPublicKey)?;
             write_or_record(
                 transport,
                 host,
@@ -532,7 +556,7 @@ mod tests {
 
     /// Answers from a script, in order, and records what was sent.
     struct Scripted {
-        answers: RefCell<Vec<std::result::Result<Answer, String>>>,
+        answers: RefCell<Vec<std::result::Result<Answer, TransportError>>>,
         sent: RefCell<Vec<(Method, String)>>,
         slept: RefCell<Vec<u64>>,
     }
@@ -550,7 +574,7 @@ mod tests {
                                 body: body.as_bytes().to_vec(),
                                 username: Some("admin".into()),
                             })
-                            .map_err(str::to_string)
+                            .map_err(|message| TransportError::NoConnection(message.into()))
                         })
                         .collect(),
                 ),
@@ -565,7 +589,7 @@ mod tests {
             &self,
             _host: &BitbucketHost,
             request: &Request,
-        ) -> std::result::Result<Answer, String> {
+        ) -> std::result::Result<Answer, TransportError> {
             self.sent
                 .borrow_mut()
                 .push((request.method, request.path.clone()));
@@ -702,5 +726,87 @@ mod tests {
                 && err.contains("Authentication failed"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn no_answer_after_the_retries_is_its_own_error() {
+        let refused = || Err("connection refused");
+        let t = Scripted::new(vec![refused(), refused(), refused(), refused()]);
+        let err = block_on(identify(&t, &host())).unwrap_err();
+        assert_eq!(
+            err,
+            Error::BitbucketNoAnswer {
+                host: "bitbucket.example.com".into(),
+                method: "GET",
+                path: "/rest/api/1.0/application-properties".into(),
+                cause: TransportError::NoConnection("connection refused".into()),
+            }
+        );
+        assert_eq!(*t.slept.borrow(), RETRY_DELAYS_MS);
+    }
+
+    #[test]
+    fn a_default_branch_that_cannot_be_read_is_an_error_not_a_change() {
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let slug = RepoSlug::parse("fleet").unwrap();
+        let run = |answers| {
+            let t = Scripted::new(answers);
+            let outcome = block_on(ensure_default_branch(&t, &host(), &key, &slug, "main"));
+            (outcome, t.sent.into_inner())
+        };
+        let (outcome, sent) = run(vec![Ok((401, r#"{"errors":[{"message":"nope"}]}"#))]);
+        assert!(
+            matches!(outcome, Err(Error::Bitbucket { status: 401, .. })),
+            "{outcome:?}"
+        );
+        assert_eq!(sent.len(), 1, "no write after a failed read");
+        let (outcome, sent) = run(vec![Ok((200, "<html>"))]);
+        assert!(
+            matches!(
+                outcome,
+                Err(Error::BitbucketUnexpectedAnswer { status: 200, .. })
+            ),
+            "{outcome:?}"
+        );
+        assert_eq!(sent.len(), 1, "no write after an unreadable answer");
+        // An empty repository (204) has no default branch yet: it is set.
+        let (outcome, sent) = run(vec![Ok((204, "")), Ok((204, ""))]);
+        assert_eq!(outcome, Ok(true));
+        assert_eq!(sent[1].0, Method::Put);
+        let branch = r#"{"id":"refs/heads/main","displayId":"main"}"#;
+        let (outcome, sent) = run(vec![Ok((200, branch))]);
+        assert_eq!(outcome, Ok(false));
+        assert_eq!(sent.len(), 1);
+    }
+
+    #[test]
+    fn project_permissions_count_only_when_readable() {
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let slug = RepoSlug::parse("fleet").unwrap();
+        let grant = GroupGrant::parse("devs").unwrap();
+        let empty = r#"{"size":0,"limit":100,"isLastPage":true,"start":0,"values":[]}"#;
+        // Without PROJECT_ADMIN Bitbucket answers 401: only the repository counts.
+        let t = Scripted::new(vec![
+            Ok((200, empty)),
+            Ok((401, r#"{"errors":[{"message":"You are not permitted"}]}"#)),
+            Ok((204, "")),
+        ]);
+        let decision = block_on(ensure_group(&t, &host(), &key, &slug, &grant)).unwrap();
+        assert_eq!(decision, GroupDecision::Grant(RepoPermission::Write));
+        assert_eq!(t.sent.borrow()[2].0, Method::Put);
+        // A server failing to list them is an error, not "no permission".
+        let t = Scripted::new(vec![
+            Ok((200, empty)),
+            Ok((500, "")),
+            Ok((500, "")),
+            Ok((500, "")),
+            Ok((500, "")),
+        ]);
+        let err = block_on(ensure_group(&t, &host(), &key, &slug, &grant)).unwrap_err();
+        assert!(
+            matches!(err, Error::Bitbucket { status: 500, .. }),
+            "{err:?}"
+        );
+        assert!(t.sent.borrow().iter().all(|(m, _)| *m == Method::Get));
     }
 }

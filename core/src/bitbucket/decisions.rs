@@ -10,8 +10,11 @@ use super::model::{AccessKey, GroupPermission};
 /// A repository permission, ordered read < write < admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RepoPermission {
+    /// `REPO_READ`: clone and pull (`pull` in `--group`).
     Read,
+    /// `REPO_WRITE`: also push (`push`, the default).
     Write,
+    /// `REPO_ADMIN`: also manage the repository's settings and permissions (`admin`).
     Admin,
 }
 
@@ -49,7 +52,9 @@ impl fmt::Display for RepoPermission {
 /// One `--group name[:pull|push|admin]` entry (default `push`, as flux).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupGrant {
+    /// The group's name, as Bitbucket knows it.
     pub group: String,
+    /// The least permission the group must have on the repository.
     pub permission: RepoPermission,
 }
 
@@ -122,9 +127,17 @@ pub fn key_material(text: &str) -> Option<(&str, &str)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessKeyDecision {
     /// The key is registered with the wanted permission.
-    UpToDate { id: u64 },
+    UpToDate {
+        /// Bitbucket's id of the registered key.
+        id: u64,
+    },
     /// The key is registered, with another permission: change it in place.
-    ChangePermission { id: u64, to: RepoPermission },
+    ChangePermission {
+        /// Bitbucket's id of the registered key.
+        id: u64,
+        /// The permission it gets.
+        to: RepoPermission,
+    },
     /// Not registered (or deleted since): add it.
     Add,
 }

@@ -5,9 +5,12 @@
 
 use crate::error::{Error, Result};
 
+/// How fluxstrap talks to Bitbucket: HTTPS unless the host says `http://`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `https://`, the default.
     Https,
+    /// `http://`, only when given explicitly.
     Http,
 }
 
@@ -28,6 +31,7 @@ fn invalid(value: &str, reason: &str) -> Error {
 }
 
 impl BitbucketHost {
+    /// Reads `--hostname`: `host`, `host:port`, or a URL with a scheme and a context path.
     pub fn parse(value: &str) -> Result<Self> {
         let text = value.trim();
         if text.is_empty() {
@@ -119,6 +123,7 @@ impl BitbucketHost {
         &self.host
     }
 
+    /// Whether the REST calls go over HTTPS or HTTP.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

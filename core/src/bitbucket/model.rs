@@ -7,15 +7,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
+    /// How many values this page holds.
     #[serde(default)]
     pub size: u32,
+    /// The page size the server used.
     #[serde(default)]
     pub limit: u32,
+    /// Whether this is the last page.
     pub is_last_page: bool,
+    /// The index of the page's first value.
     #[serde(default)]
     pub start: u32,
+    /// Where the next page starts (`start=`), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_page_start: Option<u32>,
+    /// The page's values.
     pub values: Vec<T>,
 }
 
@@ -32,77 +38,113 @@ impl<T> Page<T> {
     }
 }
 
+/// A link (`{"href": …}`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
 pub struct Href {
+    /// The URL.
     pub href: String,
 }
 
+/// A named link, e.g. a clone URL named `http` or `ssh`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NamedLink {
+    /// The URL.
     pub href: String,
+    /// Its name.
     pub name: String,
 }
 
+/// The `links` of a project or repository.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
 pub struct Links {
+    /// The clone URLs of a repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clone: Option<Vec<NamedLink>>,
+    /// The web UI pages of the object (`self`).
     #[serde(rename = "self", default)]
     pub self_links: Vec<Href>,
 }
 
+/// A Bitbucket user.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
+    /// The user name (login).
     pub name: String,
+    /// The e-mail address, when the token may see it.
     #[serde(default)]
     pub email_address: Option<String>,
+    /// Bitbucket's id.
     pub id: u64,
+    /// The full name.
     #[serde(default)]
     pub display_name: String,
+    /// Whether the account is active.
     #[serde(default)]
     pub active: bool,
+    /// The URL slug, e.g. in `~slug` personal project keys.
     pub slug: String,
+    /// `NORMAL` or `SERVICE`.
     #[serde(rename = "type", default)]
     pub user_type: String,
 }
 
+/// A project (or a user's personal project).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
+    /// The project key, e.g. `PLAT` or `~USER`.
     pub key: String,
+    /// Bitbucket's id.
     pub id: u64,
+    /// The display name, e.g. `Platform`.
     #[serde(default)]
     pub name: String,
+    /// The description, if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Whether anyone may read it.
     #[serde(default)]
     pub public: bool,
+    /// `NORMAL` or `PERSONAL`.
     #[serde(rename = "type", default)]
     pub project_type: String,
+    /// The owner of a personal project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<User>,
+    /// The project's links.
     #[serde(default)]
     pub links: Links,
 }
 
+/// A repository.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Repository {
+    /// The slug in URLs, derived from the name.
     pub slug: String,
+    /// Bitbucket's id.
     pub id: u64,
+    /// The name as given when created.
     pub name: String,
+    /// The description, if set (`--reconcile` keeps it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The version control system, `git`.
     #[serde(default)]
     pub scm_id: String,
+    /// `AVAILABLE` once created.
     #[serde(default)]
     pub state: String,
+    /// Whether it may be forked.
     #[serde(default)]
     pub forkable: bool,
+    /// The project it lives in.
     pub project: Project,
+    /// Whether anyone may read it.
     #[serde(default)]
     pub public: bool,
+    /// The repository's links, among them the clone URLs.
     #[serde(default)]
     pub links: Links,
 }
@@ -169,30 +211,41 @@ fn strip_userinfo(url: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Branch {
+    /// The full ref, e.g. `refs/heads/main`.
     pub id: String,
+    /// The branch name, e.g. `main`.
     #[serde(default)]
     pub display_id: String,
+    /// Whether it is the repository's default branch.
     #[serde(default)]
     pub is_default: bool,
 }
 
+/// A group, as permission lists name it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupRef {
+    /// The group's name.
     pub name: String,
 }
 
 /// One entry of `…/permissions/groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupPermission {
+    /// The group.
     pub group: GroupRef,
+    /// `REPO_READ`/`REPO_WRITE`/`REPO_ADMIN`, or the `PROJECT_*` ones on a project.
     pub permission: String,
 }
 
+/// An SSH public key as Bitbucket stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct SshKey {
+    /// Bitbucket's id.
     #[serde(default)]
     pub id: u64,
+    /// The key line, `type base64 [comment]`.
     pub text: String,
+    /// The label it was registered with.
     #[serde(default)]
     pub label: String,
 }
@@ -200,7 +253,9 @@ pub struct SshKey {
 /// One access key of a repository (`/rest/keys/1.0/…/ssh`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct AccessKey {
+    /// The key.
     pub key: SshKey,
+    /// `REPO_READ` or `REPO_WRITE`.
     pub permission: String,
 }
 
@@ -208,9 +263,12 @@ pub struct AccessKey {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationProperties {
+    /// The server's version, e.g. `8.19.1`.
     pub version: String,
+    /// The build number.
     #[serde(default)]
     pub build_number: String,
+    /// The product name, `Bitbucket`.
     #[serde(default)]
     pub display_name: String,
 }
@@ -218,15 +276,20 @@ pub struct ApplicationProperties {
 /// The error envelope of every 4xx/5xx answer (reference §1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ErrorEnvelope {
+    /// One or more errors.
     pub errors: Vec<ErrorMessage>,
 }
 
+/// One error: the message a person reads, and what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorMessage {
+    /// The field the error is about, if any.
     #[serde(default)]
     pub context: Option<String>,
+    /// The message, in Bitbucket's words.
     pub message: String,
+    /// The Java exception class, e.g. `com.atlassian.bitbucket.AuthorisationException`.
     #[serde(default)]
     pub exception_name: Option<String>,
 }

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 pub struct ProjectKey(String);
 
 impl ProjectKey {
+    /// Accepts a project key (`PLAT`) or a personal project (`~user`), with Bitbucket's rule
+    /// and wording.
     pub fn parse(value: &str) -> Result<Self> {
         if let Some(user) = value.strip_prefix('~') {
             if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c == '/') {
@@ -37,10 +39,12 @@ impl ProjectKey {
         }
     }
 
+    /// The key as given (Bitbucket matches it case-insensitively).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Whether this is a user's personal project (`~user`), which has no project permissions.
     pub fn is_personal(&self) -> bool {
         self.0.starts_with('~')
     }
@@ -65,6 +69,7 @@ impl fmt::Display for ProjectKey {
 pub struct RepoName(String);
 
 impl RepoName {
+    /// Accepts a repository name (`--repository`) by Bitbucket's rule and wording.
     pub fn parse(value: &str) -> Result<Self> {
         let mut chars = value.chars();
         let valid = !value.is_empty()
@@ -82,6 +87,7 @@ impl RepoName {
         }
     }
 
+    /// The name as the user typed it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -155,6 +161,7 @@ impl RepoSlug {
         }
     }
 
+    /// The slug, lower-case.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,6 +1,7 @@
 //! Bitbucket REST calls as values (sans-IO, like kube-core's request builders): the transports
 //! in the browser and on the server send them and hand the answers back to [`read_answer`].
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -11,15 +12,21 @@ use super::host::BitbucketHost;
 use super::model::ErrorEnvelope;
 use super::names::{ProjectKey, RepoName, RepoSlug};
 
+/// The HTTP methods the REST calls use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// Reads.
     Get,
+    /// Creates (not idempotent: never retried).
     Post,
+    /// Updates and grants.
     Put,
+    /// Deletes.
     Delete,
 }
 
 impl Method {
+    /// The method's name on the wire (`GET`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -38,10 +45,13 @@ impl Method {
 /// One REST call, before authentication is added by the transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
     /// From the API root, e.g. `/rest/api/1.0/projects/PRJ`.
     pub path: String,
+    /// Query parameters, unencoded; [`Request::url`] encodes them.
     pub query: Vec<(String, String)>,
+    /// The JSON body of a write, if any.
     pub body: Option<Value>,
 }
 
@@ -58,16 +68,16 @@ pub const PAGE_LIMIT: u32 = 100;
 /// Delays before the retries of an idempotent call that failed with a 5xx or no answer.
 pub const RETRY_DELAYS_MS: [u64; 3] = [500, 1_500, 4_000];
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`) is percent-encoded,
+/// in path segments and query parts alike (a space is `%20`, never `+`).
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(segment, ESCAPED).to_string()
 }
 
 impl Request {
@@ -111,14 +121,18 @@ impl Request {
         url
     }
 
+    /// `GET application-properties`: the server's version; the answer's `X-AUSERNAME` says whose
+    /// the token is.
     pub fn application_properties() -> Self {
         Self::new(Method::Get, "/rest/api/1.0/application-properties".into())
     }
 
+    /// `GET users/{slug}`: one user.
     pub fn user(slug: &str) -> Self {
         Self::new(Method::Get, format!("/rest/api/1.0/users/{}", encode(slug)))
     }
 
+    /// `GET projects/{key}`: one project, to check `--owner` and learn its key's spelling.
     pub fn project(key: &ProjectKey) -> Self {
         Self::new(
             Method::Get,
@@ -141,6 +155,7 @@ impl Request {
         )
     }
 
+    /// `GET projects/{key}/repos/{slug}`: one repository.
     pub fn repository(key: &ProjectKey, slug: &RepoSlug) -> Self {
         Self::new(Method::Get, Self::repo_path(key, slug))
     }
@@ -164,6 +179,7 @@ impl Request {
             .body(json!({ "description": description }))
     }
 
+    /// `GET …/branches/default`: the default branch (204 or 404 while the repository is empty).
     pub fn default_branch(key: &ProjectKey, slug: &RepoSlug) -> Self {
         Self::new(
             Method::Get,
@@ -171,6 +187,7 @@ impl Request {
         )
     }
 
+    /// `PUT …/branches/default`: makes `branch` the default branch (`--branch`).
     pub fn set_default_branch(key: &ProjectKey, slug: &RepoSlug, branch: &str) -> Self {
         Self::new(
             Method::Put,
@@ -179,6 +196,8 @@ impl Request {
         .body(json!({ "id": format!("refs/heads/{branch}") }))
     }
 
+    /// `GET …/repos/{slug}/permissions/groups`: the repository permissions of the groups
+    /// matching `group`.
     pub fn repository_group_permissions(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -193,6 +212,8 @@ impl Request {
         .paged(start)
     }
 
+    /// `GET projects/{key}/permissions/groups`: the project permissions of the groups matching
+    /// `group` (needs PROJECT_ADMIN).
     pub fn project_group_permissions(key: &ProjectKey, group: &str, start: u32) -> Self {
         Self::new(
             Method::Get,
@@ -205,6 +226,7 @@ impl Request {
         .paged(start)
     }
 
+    /// `PUT …/permissions/groups`: grants `group` `permission` on the repository (`--group`).
     pub fn grant_group(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -227,10 +249,12 @@ impl Request {
         )
     }
 
+    /// `GET` the repository's access keys (SSH deploy keys), one page.
     pub fn access_keys(key: &ProjectKey, slug: &RepoSlug, start: u32) -> Self {
         Self::new(Method::Get, Self::keys_path(key, slug)).paged(start)
     }
 
+    /// `POST` a new access key: the deploy key's public half, its label and permission.
     pub fn add_access_key(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -244,6 +268,7 @@ impl Request {
         }))
     }
 
+    /// `PUT` a new permission on the registered access key `id`.
     pub fn set_access_key_permission(
         key: &ProjectKey,
         slug: &RepoSlug,
@@ -264,8 +289,10 @@ impl Request {
 /// Whether a new repository is public (`--private=false`, which flux ignores on Bitbucket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Visibility {
+    /// Only users and groups with a permission see it (the default).
     #[default]
     Private,
+    /// Anyone who can reach the server can read it.
     Public,
 }
 
@@ -286,14 +313,12 @@ pub fn read_answer<T: DeserializeOwned>(
             };
             serde_json::from_slice(body)
                 .map(Some)
-                .map_err(|e| Error::Bitbucket {
+                .map_err(|e| Error::BitbucketUnexpectedAnswer {
                     host: host.domain(),
                     status,
-                    message: format!(
-                        "unexpected answer to {} {}: {e}",
-                        request.method.as_str(),
-                        request.path
-                    ),
+                    method: request.method.as_str(),
+                    path: request.path.clone(),
+                    reason: e.to_string(),
                 })
         }
         404 => Ok(None),
@@ -389,5 +414,24 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn only_unreserved_characters_stay_unencoded() {
+        // RFC 3986 unreserved characters pass; every other byte is `%XX` in upper-case hex.
+        for byte in 0u8..=0x7F {
+            let text = char::from(byte).to_string();
+            let expected = if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(encode(&text), expected, "byte {byte:#04x}");
+        }
+        assert_eq!(encode("flux admins"), "flux%20admins");
+        assert_eq!(encode("~vivek"), "~vivek");
+        assert_eq!(encode("a/b?c#d%e&f=g+h"), "a%2Fb%3Fc%23d%25e%26f%3Dg%2Bh");
+        assert_eq!(encode("Grüße"), "Gr%C3%BC%C3%9Fe");
+        assert_eq!(encode(""), "");
     }
 }

@@ -78,6 +78,7 @@ pub(super) struct Engine<'a, T, G, C, S, R> {
     pub(super) git: &'a G,
     pub(super) cluster: &'a C,
     pub(super) system: &'a S,
+    #[cfg_attr(not(feature = "keygen"), allow(dead_code))]
     pub(super) rng: &'a mut R,
     on_event: &'a mut (dyn FnMut(Event) + Send),
     pub(super) plan: Plan,

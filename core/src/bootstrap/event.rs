@@ -146,6 +146,8 @@ pub enum FileChange {
 }
 
 /// One line of a bootstrap.
+// Each variant's comment is the line it prints, which names what its fields hold.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "event")]
 pub enum Event {

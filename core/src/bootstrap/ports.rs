@@ -27,17 +27,7 @@ impl std::fmt::Display for PortError {
 impl PortError {
     /// From any error: its message and every cause below it.
     pub fn of(error: &(dyn std::error::Error + 'static)) -> Self {
-        let mut text = error.to_string();
-        let mut cause = error.source();
-        while let Some(inner) = cause {
-            let part = inner.to_string();
-            if !text.contains(&part) {
-                text.push_str(": ");
-                text.push_str(&part);
-            }
-            cause = inner.source();
-        }
-        Self(text)
+        Self(crate::error::with_causes(error))
     }
 }
 

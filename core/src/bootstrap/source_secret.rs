@@ -157,17 +157,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                     self.plan_secret(Step::SourceSecret, &namespace, &name);
                     return Ok(Some(label));
                 }
-                let key_pair = match (&options.key, &self.inputs.private_key) {
-                    (KeySource::File(_), Some(content)) => {
-                        KeyPair::from_private_key_file(content.expose())?
-                    }
-                    (KeySource::File(path), None) => {
-                        return Err(Error::Key(format!(
-                            "failed to open private key file: {path} was not read"
-                        )));
-                    }
-                    (KeySource::Generate(spec), _) => KeyPair::generate(*spec, self.rng)?,
-                };
+                let key_pair = self.key_pair()?;
                 let (host, port) = split_host_port(&target.ssh_host);
                 let known_hosts = self.system.scan_host_key(&host, port).await.map_err(|e| {
                     Error::HostKeyScan {
@@ -214,6 +204,24 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             SyncTransport::Ssh => Some(label),
             SyncTransport::Https => None,
         })
+    }
+
+    /// The deploy key: the `--private-key-file` read by the edge, or a new one.
+    #[cfg(feature = "keygen")]
+    fn key_pair(&mut self) -> Result<KeyPair> {
+        match (&self.options.key, &self.inputs.private_key) {
+            (KeySource::File(_), Some(content)) => KeyPair::from_private_key_file(content.expose()),
+            (KeySource::File(path), None) => {
+                Err(Error::PrivateKeyFile(format!("{path} was not read")))
+            }
+            (KeySource::Generate(spec), _) => KeyPair::generate(*spec, self.rng),
+        }
+    }
+
+    /// Builds without key support (the web page) only plan: they never reach this.
+    #[cfg(not(feature = "keygen"))]
+    fn key_pair(&mut self) -> Result<KeyPair> {
+        Err(Error::KeysUnavailable)
     }
 
     fn plan_new_deploy_key(&mut self, target: &RepositoryTarget, label: &str) {

@@ -5,10 +5,15 @@ use serde_json::Value;
 /// Identity of an API object as the apply order sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
+    /// The API group, empty for the core group (`v1`).
     pub group: String,
+    /// The API version within the group.
     pub version: String,
+    /// The kind, e.g. `Deployment`.
     pub kind: String,
+    /// The namespace, empty for cluster-scoped objects.
     pub namespace: String,
+    /// The object's name.
     pub name: String,
 }
 
@@ -51,6 +56,7 @@ impl ObjectRef {
 pub enum ApplyStage {
     /// CustomResourceDefinitions, Namespaces and ClusterRoles.
     ClusterDefinitions,
+    /// Everything else, applied once the definitions are established.
     Resources,
 }
 

@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 /// What a server-side apply did (or would do) to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyAction {
+    /// The object did not exist.
     Created,
+    /// The object existed and the apply changed it.
     Configured,
+    /// The object existed as applied; nothing changed.
     Unchanged,
 }
 
@@ -122,11 +125,14 @@ pub fn normalize_revision(revision: &str) -> String {
 /// The two Flux objects bootstrap waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncKind {
+    /// The `GitRepository` that fetches the repository.
     GitRepository,
+    /// The `Kustomization` that applies the cluster's path.
     Kustomization,
 }
 
 impl SyncKind {
+    /// The kind's name, as in the API and flux's messages.
     pub fn as_str(self) -> &'static str {
         match self {
             SyncKind::GitRepository => "GitRepository",

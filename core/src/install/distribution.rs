@@ -1,7 +1,6 @@
 //! A Flux release's nine pre-rendered manifest files (`manifests.tar.gz` of the release), parsed.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use crate::error::{Error, Result};
 use crate::yaml::{Value, parse_documents_with_lines};
@@ -19,13 +18,16 @@ pub const RELEASE_FILES: [&str; 9] = [
     "source-watcher.yaml",
 ];
 
-/// The regular files of a `manifests.tar.gz`, as (name, content).
+/// The regular files of a `manifests.tar.gz`, as (name, content). Feature `release-archive`:
+/// the web page is served the files one by one and needs no tar or gzip code.
+#[cfg(feature = "release-archive")]
 pub fn unpack_tar_gz(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
     let invalid = |e: std::io::Error| Error::Distribution {
         file: "manifests.tar.gz".to_string(),
         line: 0,
         message: format!("not a readable tar.gz archive: {e}"),
     };
+    use std::io::Read;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut files = Vec::new();
     for entry in archive.entries().map_err(invalid)? {
@@ -50,7 +52,9 @@ pub fn unpack_tar_gz(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
 /// replacement) and its documents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestFile {
+    /// The file's text as released.
     pub text: String,
+    /// Its YAML documents, empty ones dropped.
     pub documents: Vec<Value>,
 }
 
@@ -133,11 +137,14 @@ impl Distribution {
         Ok(Self { files: parsed })
     }
 
-    /// Reads a release's `manifests.tar.gz` (a flat archive of the nine files).
+    /// Reads a release's `manifests.tar.gz` (a flat archive of the nine files); feature
+    /// `release-archive`.
+    #[cfg(feature = "release-archive")]
     pub fn from_tar_gz(bytes: &[u8]) -> Result<Self> {
         Self::from_files(unpack_tar_gz(bytes)?)
     }
 
+    /// The release file `name` (e.g. `rbac.yaml`); a missing one is an error naming it.
     pub fn file(&self, name: &str) -> Result<&ManifestFile> {
         self.files
             .get(name)

@@ -10,16 +10,27 @@ use super::{FluxVersion, InstallOptions, NetworkPolicy, WatchScope};
 /// The install flags as given; every field holds flux's default until set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallFlags {
+    /// `--version`: the targeted Flux release, e.g. `v2.9.4`.
     pub version: String,
+    /// `-n/--namespace` (default `flux-system`).
     pub namespace: String,
+    /// `--components`: the controllers to install (default the four standard ones).
     pub components: Vec<String>,
+    /// `--components-extra`: the optional controllers to add.
     pub components_extra: Vec<String>,
+    /// `--registry` (default `ghcr.io/fluxcd`).
     pub registry: String,
+    /// `--image-pull-secret`; empty for none.
     pub image_pull_secret: String,
+    /// `--toleration-keys`: taint keys the controllers' pods tolerate.
     pub toleration_keys: Vec<String>,
+    /// `--watch-all-namespaces` (default `true`).
     pub watch_all_namespaces: String,
+    /// `--network-policy` (default `true`).
     pub network_policy: String,
+    /// `--log-level` (default `info`).
     pub log_level: String,
+    /// `--cluster-domain` (default `cluster.local`).
     pub cluster_domain: String,
 }
 

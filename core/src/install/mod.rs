@@ -7,7 +7,9 @@ mod options;
 mod transform;
 mod versions;
 
-pub use distribution::{Distribution, ManifestFile, RELEASE_FILES, unpack_tar_gz};
+#[cfg(feature = "release-archive")]
+pub use distribution::unpack_tar_gz;
+pub use distribution::{Distribution, ManifestFile, RELEASE_FILES};
 pub use flags::{InstallFlags, parse_bool, split_csv};
 pub use options::{FluxVersion, InstallOptions, NetworkPolicy, WatchScope};
 pub use versions::{EventsNamespace, TemplateRules, rules_for};

@@ -14,6 +14,7 @@ pub struct FluxVersion {
 }
 
 impl FluxVersion {
+    /// Reads `--version`: `vMAJOR.MINOR.PATCH`, with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         let Some(numbers) = value.strip_prefix('v') else {
             return Err(Error::InvalidVersion(format!(
@@ -39,6 +40,7 @@ impl FluxVersion {
         }
     }
 
+    /// The version `vMAJOR.MINOR.PATCH`.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
         Self {
             major,
@@ -57,8 +59,10 @@ impl fmt::Display for FluxVersion {
 /// Which namespaces the controllers watch (`--watch-all-namespaces`, default all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WatchScope {
+    /// The controllers watch every namespace (`--watch-all-namespaces=true`).
     #[default]
     AllNamespaces,
+    /// The controllers watch only their own namespace (`--watch-all-namespaces=false`).
     OwnNamespace,
 }
 
@@ -71,30 +75,42 @@ impl WatchScope {
 /// Whether the three NetworkPolicies are installed (`--network-policy`, default yes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NetworkPolicy {
+    /// The NetworkPolicies of `policies.yaml` are installed.
     #[default]
     Enabled,
+    /// They are left out (`--network-policy=false`).
     Disabled,
 }
 
 /// Everything that shapes `gotk-components.yaml`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallOptions {
+    /// The Flux release (`--version`).
     pub version: FluxVersion,
+    /// Where the controllers run (`-n/--namespace`).
     pub namespace: Namespace,
+    /// The controllers to install, in order (`--components`, `--components-extra`).
     pub components: Components,
     /// Image registry prefix (`ghcr.io/fluxcd`); empty keeps the upstream `fluxcd/<c>` images.
     pub registry: String,
+    /// The Secret the controllers' pods pull their images with (`--image-pull-secret`).
     pub image_pull_secret: Option<String>,
+    /// Taint keys the controllers' pods tolerate (`--toleration-keys`).
     pub toleration_keys: Vec<String>,
+    /// Which namespaces the controllers watch (`--watch-all-namespaces`).
     pub watch: WatchScope,
+    /// The controllers' log level (`--log-level`).
     pub log_level: LogLevel,
     /// May be empty, as with flux.
     pub cluster_domain: String,
+    /// Whether the NetworkPolicies are installed (`--network-policy`).
     pub network_policy: NetworkPolicy,
 }
 
 impl InstallOptions {
+    /// `--registry`'s default.
     pub const DEFAULT_REGISTRY: &'static str = "ghcr.io/fluxcd";
+    /// `--cluster-domain`'s default.
     pub const DEFAULT_CLUSTER_DOMAIN: &'static str = "cluster.local";
 
     /// flux's defaults for `version`.

@@ -11,7 +11,9 @@ use crate::error::Error;
 /// One parsed document and the line its content starts on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
+    /// The 1-based line the document's content starts on.
     pub line: usize,
+    /// The document.
     pub value: Value,
 }
 

@@ -9,12 +9,19 @@
 /// A JSON-like value as it travels through Flux's manifest pipeline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `null` (also `~` and an empty value).
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A floating-point number.
     Float(f64),
+    /// A string.
     Str(String),
+    /// A sequence.
     Seq(Vec<Value>),
+    /// A mapping.
     Map(Mapping),
 }
 
@@ -25,22 +32,27 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// An empty mapping.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The value at `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// The value at `key`, to change it.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         self.entries
             .iter_mut()
@@ -57,6 +69,7 @@ impl Mapping {
         }
     }
 
+    /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let index = self.entries.iter().position(|(k, _)| k == key)?;
         Some(self.entries.remove(index).1)
@@ -71,10 +84,12 @@ impl Mapping {
         self.get_mut(key).expect("entry was just ensured")
     }
 
+    /// The entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The entries in insertion order, values changeable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
         self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
@@ -91,6 +106,7 @@ impl FromIterator<(String, Value)> for Mapping {
 }
 
 impl Value {
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -98,6 +114,7 @@ impl Value {
         }
     }
 
+    /// The mapping, if this is one.
     pub fn as_map(&self) -> Option<&Mapping> {
         match self {
             Value::Map(m) => Some(m),
@@ -105,6 +122,7 @@ impl Value {
         }
     }
 
+    /// The mapping, if this is one, to change it.
     pub fn as_map_mut(&mut self) -> Option<&mut Mapping> {
         match self {
             Value::Map(m) => Some(m),
@@ -112,6 +130,7 @@ impl Value {
         }
     }
 
+    /// The sequence, if this is one.
     pub fn as_seq(&self) -> Option<&Vec<Value>> {
         match self {
             Value::Seq(s) => Some(s),
@@ -119,6 +138,7 @@ impl Value {
         }
     }
 
+    /// The sequence, if this is one, to change it.
     pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
         match self {
             Value::Seq(s) => Some(s),
@@ -131,6 +151,7 @@ impl Value {
         path.iter().try_fold(self, |v, key| v.as_map()?.get(key))
     }
 
+    /// Follows a path of mapping keys like [`Value::pointer`], to change the value found.
     pub fn pointer_mut(&mut self, path: &[&str]) -> Option<&mut Value> {
         path.iter()
             .try_fold(self, |v, key| v.as_map_mut()?.get_mut(key))

@@ -1,27 +1,35 @@
 //! The credentials fluxstrap hands to the cluster (spec §4.4, §2.4 step 5): the deploy key pair
 //! and the source Secret's data, and the image pull secret's `.dockerconfigjson`.
 //!
-//! Key generation takes the random number generator as an argument: `core` touches no OS
-//! facility, so the server passes the system RNG and the browser `crypto.getRandomValues`.
+//! Making key pairs is in `keygen.rs`, behind the `keygen` feature: the flag parsers and the Secret
+//! data here need no cryptography, so the web page builds without it. Key generation takes the
+//! random number generator as an argument: `core` touches no OS facility, so the server passes
+//! the system RNG (and a browser would pass `crypto.getRandomValues`).
+
+#[cfg(feature = "keygen")]
+mod keygen;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine;
-use rand_core::CryptoRng;
 
 use crate::error::{Error, Result};
 
 /// `--ssh-key-algorithm` (default `ecdsa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SshKeyAlgorithm {
+    /// `rsa`, with `--ssh-rsa-bits` bits.
     Rsa,
+    /// `ecdsa` (the default), on the `--ssh-ecdsa-curve` curve.
     #[default]
     Ecdsa,
+    /// `ed25519`.
     Ed25519,
 }
 
 impl SshKeyAlgorithm {
+    /// Reads `--ssh-key-algorithm` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         let reason = match value {
             "rsa" => return Ok(Self::Rsa),
@@ -39,13 +47,17 @@ impl SshKeyAlgorithm {
 /// `--ssh-ecdsa-curve` (default `p384`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EcdsaCurve {
+    /// NIST P-256.
     P256,
+    /// NIST P-384, the default.
     #[default]
     P384,
+    /// NIST P-521.
     P521,
 }
 
 impl EcdsaCurve {
+    /// Reads `--ssh-ecdsa-curve` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
         match value {
             "p256" => Ok(Self::P256),
@@ -65,8 +77,10 @@ impl EcdsaCurve {
 pub struct RsaBits(usize);
 
 impl RsaBits {
+    /// `--ssh-rsa-bits`' default.
     pub const DEFAULT: usize = 2048;
 
+    /// Reads `--ssh-rsa-bits`; empty means the default.
     pub fn parse(value: &str) -> Result<Self> {
         if value.is_empty() {
             return Ok(Self::default());
@@ -95,6 +109,7 @@ impl RsaBits {
         Ok(Self(bits))
     }
 
+    /// The number of bits.
     pub fn get(self) -> usize {
         self.0
     }
@@ -117,12 +132,17 @@ fn invalid_flag(value: &str, flag: &str, reason: String) -> Error {
 /// What kind of key to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySpec {
+    /// An RSA key of that size.
     Rsa(RsaBits),
+    /// An ECDSA key on that curve.
     Ecdsa(EcdsaCurve),
+    /// An Ed25519 key.
     Ed25519,
 }
 
 impl KeySpec {
+    /// The key the three `--ssh-*` flags describe; the size and the curve count only for their
+    /// algorithm.
     pub fn new(algorithm: SshKeyAlgorithm, rsa_bits: RsaBits, curve: EcdsaCurve) -> Self {
         match algorithm {
             SshKeyAlgorithm::Rsa => Self::Rsa(rsa_bits),
@@ -139,7 +159,8 @@ impl Default for KeySpec {
 }
 
 /// A deploy key pair as flux stores it: the private key as PKCS#8 PEM (or the user's file
-/// verbatim) and the public key in `authorized_keys` form with a trailing newline.
+/// verbatim) and the public key in `authorized_keys` form with a trailing newline. Made by
+/// `KeyPair::generate` and `KeyPair::from_private_key_file` (feature `keygen`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyPair {
     private_pem: String,
@@ -155,93 +176,7 @@ impl fmt::Debug for KeyPair {
     }
 }
 
-fn crypto_error(what: &str, err: impl fmt::Display) -> Error {
-    Error::Key(format!("{what}: {err}"))
-}
-
-fn authorized(key_data: ssh_key::public::KeyData) -> Result<String> {
-    let line = ssh_key::PublicKey::new(key_data, "")
-        .to_openssh()
-        .map_err(|e| crypto_error("encoding the public key", e))?;
-    Ok(format!("{}\n", line.trim_end()))
-}
-
 impl KeyPair {
-    /// Generates a new key pair.
-    pub fn generate<R: CryptoRng + ?Sized>(spec: KeySpec, rng: &mut R) -> Result<Self> {
-        use p256::elliptic_curve::Generate;
-        use p256::pkcs8::{EncodePrivateKey, LineEnding};
-        let pem = |doc: std::result::Result<p256::pkcs8::der::zeroize::Zeroizing<String>, _>| {
-            doc.map(|s: p256::pkcs8::der::zeroize::Zeroizing<String>| s.to_string())
-                .map_err(|e: p256::pkcs8::Error| crypto_error("encoding the private key", e))
-        };
-        let (private_pem, key_data) = match spec {
-            KeySpec::Ecdsa(EcdsaCurve::P256) => {
-                let secret = p256::SecretKey::generate_from_rng(rng);
-                let public = p256::ecdsa::VerifyingKey::from(secret.public_key());
-                (
-                    pem(secret.to_pkcs8_pem(LineEnding::LF))?,
-                    ssh_key::public::EcdsaPublicKey::from(&public).into(),
-                )
-            }
-            KeySpec::Ecdsa(EcdsaCurve::P384) => {
-                let secret = p384::SecretKey::generate_from_rng(rng);
-                let public = p384::ecdsa::VerifyingKey::from(secret.public_key());
-                (
-                    pem(secret.to_pkcs8_pem(LineEnding::LF))?,
-                    ssh_key::public::EcdsaPublicKey::from(&public).into(),
-                )
-            }
-            KeySpec::Ecdsa(EcdsaCurve::P521) => {
-                let secret = p521::SecretKey::generate_from_rng(rng);
-                let public =
-                    p521::ecdsa::VerifyingKey::from_affine(*secret.public_key().as_affine())
-                        .map_err(|e| crypto_error("deriving the public key", e))?;
-                (
-                    pem(secret.to_pkcs8_pem(LineEnding::LF))?,
-                    ssh_key::public::EcdsaPublicKey::from(&public).into(),
-                )
-            }
-            KeySpec::Ed25519 => {
-                let signing = ed25519_dalek::SigningKey::generate(rng);
-                (
-                    pem(signing.to_pkcs8_pem(LineEnding::LF))?,
-                    ssh_key::public::Ed25519PublicKey::from(&signing.verifying_key()).into(),
-                )
-            }
-            KeySpec::Rsa(bits) => {
-                let private = rsa::PrivateKey::new(rng, bits.get())
-                    .map_err(|e| crypto_error("generating the RSA key", e))?;
-                let public = ssh_key::public::RsaPublicKey::try_from(private.to_public_key())
-                    .map_err(|e| crypto_error("encoding the public key", e))?;
-                (pem(private.to_pkcs8_pem(LineEnding::LF))?, public.into())
-            }
-        };
-        Ok(Self {
-            private_pem,
-            public_authorized: authorized(key_data)?,
-        })
-    }
-
-    /// Uses the user's `--private-key-file`: kept verbatim as `identity`, the public key derived
-    /// from it. Only unencrypted OpenSSH keys are accepted, as with flux for this provider.
-    pub fn from_private_key_file(content: &str) -> Result<Self> {
-        let key = ssh_key::PrivateKey::from_openssh(content).map_err(|e| {
-            Error::Key(format!(
-                "failed to open private key file: {e} (an unencrypted OpenSSH private key is expected)"
-            ))
-        })?;
-        if key.is_encrypted() {
-            return Err(Error::Key(
-                "ssh: this private key is passphrase protected".to_string(),
-            ));
-        }
-        Ok(Self {
-            private_pem: content.to_string(),
-            public_authorized: authorized(key.public_key().key_data().clone())?,
-        })
-    }
-
     /// The private key (PEM); it goes into the cluster Secret and nowhere else.
     pub fn private_pem(&self) -> &str {
         &self.private_pem
@@ -258,13 +193,18 @@ impl KeyPair {
 pub enum SourceSecretData {
     /// In-cluster sync over SSH with a deploy key.
     Ssh {
+        /// The deploy key pair (`identity`, `identity.pub`).
         key_pair: KeyPair,
+        /// The Bitbucket host's SSH keys in `known_hosts` form (`known_hosts`).
         known_hosts: String,
     },
     /// In-cluster sync over HTTPS with a username and token (`--token-auth`).
     Token {
+        /// The git user: `--owner` with `--personal`, else `--username`.
         username: String,
+        /// The Bitbucket token (`BITBUCKET_TOKEN`).
         password: String,
+        /// The CA bundle that signs the Bitbucket server's certificate, PEM (`--ca-file`).
         ca_crt: Option<String>,
     },
 }
@@ -358,10 +298,6 @@ fn go_json_string(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-        rand_core::UnwrapErr(getrandom::SysRng)
-    }
-
     #[test]
     fn flag_messages_match_flux() {
         assert_eq!(
@@ -382,101 +318,6 @@ mod tests {
         );
         assert_eq!(RsaBits::parse("").unwrap().get(), 2048);
         assert_eq!(RsaBits::parse("4096").unwrap().get(), 4096);
-    }
-
-    #[test]
-    fn default_key_is_ecdsa_p384_in_pkcs8() {
-        let pair = KeyPair::generate(KeySpec::default(), &mut rng()).unwrap();
-        assert!(
-            pair.private_pem()
-                .starts_with("-----BEGIN PRIVATE KEY-----\n")
-        );
-        assert!(
-            pair.public_authorized()
-                .starts_with("ecdsa-sha2-nistp384 AAAA")
-        );
-        assert!(pair.public_authorized().ends_with('\n'));
-        assert_eq!(
-            pair.public_authorized().matches(' ').count(),
-            1,
-            "no comment"
-        );
-        assert!(!format!("{pair:?}").contains("PRIVATE"));
-    }
-
-    #[test]
-    fn every_algorithm_generates_its_ssh_type() {
-        let cases = [
-            (KeySpec::Ecdsa(EcdsaCurve::P256), "ecdsa-sha2-nistp256 "),
-            (KeySpec::Ecdsa(EcdsaCurve::P521), "ecdsa-sha2-nistp521 "),
-            (KeySpec::Ed25519, "ssh-ed25519 "),
-            (KeySpec::Rsa(RsaBits::parse("1024").unwrap()), "ssh-rsa "),
-        ];
-        for (spec, prefix) in cases {
-            let pair = KeyPair::generate(spec, &mut rng()).unwrap();
-            assert!(pair.public_authorized().starts_with(prefix), "{spec:?}");
-            assert!(
-                pair.private_pem()
-                    .starts_with("-----BEGIN PRIVATE KEY-----\n")
-            );
-            // The public line parses back as an OpenSSH public key of that type.
-            let parsed = ssh_key::PublicKey::from_openssh(pair.public_authorized().trim()).unwrap();
-            assert_eq!(format!("{} ", parsed.algorithm().as_str()), prefix);
-        }
-    }
-
-    #[test]
-    fn private_key_file_is_kept_verbatim() {
-        // An unencrypted OpenSSH ed25519 key, encoded here from a fixed seed.
-        let signing = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-        let keypair = ssh_key::private::Ed25519Keypair::from(&signing);
-        let private = ssh_key::PrivateKey::from(keypair);
-        let text = private
-            .to_openssh(ssh_key::LineEnding::LF)
-            .unwrap()
-            .to_string();
-        let pair = KeyPair::from_private_key_file(&text).unwrap();
-        assert_eq!(pair.private_pem(), text);
-        assert_eq!(
-            pair.public_authorized().trim(),
-            private.public_key().to_openssh().unwrap()
-        );
-        let err = KeyPair::from_private_key_file("not a key")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("failed to open private key file: "),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn source_secret_keys_follow_flux() {
-        let pair = KeyPair::generate(KeySpec::Ed25519, &mut rng()).unwrap();
-        let ssh = SourceSecretData::Ssh {
-            key_pair: pair.clone(),
-            known_hosts: "[localhost]:7999 ssh-ed25519 AAAA\n".into(),
-        };
-        let data = ssh.string_data();
-        assert_eq!(
-            data.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["identity", "identity.pub", "known_hosts"]
-        );
-        assert_eq!(data["known_hosts"], "[localhost]:7999 ssh-ed25519 AAAA");
-        let token = SourceSecretData::Token {
-            username: "git".into(),
-            password: "s3cret".into(),
-            ca_crt: Some("PEM".into()),
-        };
-        assert_eq!(
-            token
-                .string_data()
-                .keys()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-            ["ca.crt", "password", "username"]
-        );
-        assert!(!format!("{token:?}").contains("s3cret"));
     }
 
     #[test]
