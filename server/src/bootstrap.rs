@@ -50,6 +50,10 @@ impl bootstrap::ports::System for NativeSystem {
             .map_err(|e| bootstrap::ports::PortError::of(&e))
     }
 
+    fn timestamp(&self) -> String {
+        jiff::Timestamp::now().to_string()
+    }
+
     fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }

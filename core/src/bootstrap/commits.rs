@@ -233,6 +233,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 .map_err(|e| Error::port(&format!("failed to push {}", subject.as_str()), e))?
             {
                 PushResult::Pushed => {
+                    self.source_changed = true;
                     *written = this_round;
                     *checkout = Some(clone);
                     return Ok(Some(commit));

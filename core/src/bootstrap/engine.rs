@@ -84,6 +84,10 @@ pub(super) struct Engine<'a, T, G, C, S, R> {
     pub(super) plan: Plan,
     /// Who the token belongs to (`X-AUSERNAME`), once step 1 asked.
     pub(super) token_user: Option<String>,
+    /// Whether the run changed what the GitRepository fetches with or from (a push, the
+    /// Secret, the deploy key): Flux is then asked to fetch again rather than judged on a
+    /// result from before.
+    pub(super) source_changed: bool,
     deadline: Duration,
 }
 
@@ -200,6 +204,7 @@ where
         on_event,
         plan: Plan::default(),
         token_user: None,
+        source_changed: false,
         deadline,
     };
     engine.check_takeover().await?;
@@ -227,7 +232,8 @@ where
         });
     }
     let revision = crate::cluster::expected_revision(options.branch.as_str(), &head);
-    engine.health(&revision).await?;
+    let requested = engine.request_source_reconcile().await?;
+    engine.health(&revision, requested.as_deref()).await?;
     Ok(Outcome {
         repository: target,
         commits,

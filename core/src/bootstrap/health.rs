@@ -24,7 +24,29 @@ fn next_poll(current: Duration) -> Duration {
 impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     Engine<'_, T, G, C, S, R>
 {
-    async fn wait_synced(&mut self, kind: SyncKind, revision: &str) -> Result<Option<String>> {
+    /// When the run changed the source, asks the GitRepository to fetch again; returns the
+    /// request's token.
+    pub(super) async fn request_source_reconcile(&mut self) -> Result<Option<String>> {
+        if !self.source_changed {
+            return Ok(None);
+        }
+        let object = sync_object(SyncKind::GitRepository, self.options);
+        let token = self.system.timestamp();
+        self.cluster
+            .request_reconcile(&object, &token)
+            .await
+            .map_err(|e| {
+                Error::port(&format!("cannot ask {} to reconcile", object.display()), e)
+            })?;
+        Ok(Some(token))
+    }
+
+    async fn wait_synced(
+        &mut self,
+        kind: SyncKind,
+        revision: &str,
+        requested: Option<&str>,
+    ) -> Result<Option<String>> {
         let object = sync_object(kind, self.options);
         self.emit(Event::WaitingFor {
             kind: kind.as_str().to_string(),
@@ -39,7 +61,23 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 .get(&object)
                 .await
                 .map_err(|e| Error::port(&format!("cannot read {}", object.display()), e))?;
-            let reason = match current.as_ref().map(|o| sync_state(kind, o, revision)) {
+            // A result from before the requested reconcile does not count.
+            let handled = |o: &serde_json::Value| {
+                requested.is_none_or(|token| {
+                    o.pointer("/status/lastHandledReconcileAt")
+                        .and_then(|v| v.as_str())
+                        == Some(token)
+                })
+            };
+            let state = current.as_ref().map(|o| {
+                let suspended = o.pointer("/spec/suspend").and_then(|v| v.as_bool()) == Some(true);
+                if handled(o) || suspended {
+                    sync_state(kind, o, revision)
+                } else {
+                    SyncState::Waiting(None)
+                }
+            });
+            let reason = match state {
                 Some(SyncState::Reconciled) => {
                     self.emit(Event::Reconciled {
                         kind: kind.as_str().to_string(),
@@ -128,11 +166,16 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     }
 
     /// Steps 5–7: every check runs; their failures end the run together.
-    pub(super) async fn health(&mut self, revision: &str) -> Result<()> {
+    pub(super) async fn health(&mut self, revision: &str, requested: Option<&str>) -> Result<()> {
         let mut failures = Vec::new();
-        for kind in [SyncKind::GitRepository, SyncKind::Kustomization] {
-            failures.extend(self.wait_synced(kind, revision).await?);
-        }
+        failures.extend(
+            self.wait_synced(SyncKind::GitRepository, revision, requested)
+                .await?,
+        );
+        failures.extend(
+            self.wait_synced(SyncKind::Kustomization, revision, None)
+                .await?,
+        );
         failures.extend(self.components_health().await?);
         if failures.is_empty() {
             Ok(())

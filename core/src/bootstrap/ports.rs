@@ -143,6 +143,10 @@ pub trait Cluster {
         progress: &mut dyn FnMut(ApplyProgress),
     ) -> PortResult<Vec<AppliedObject>>;
 
+    /// Asks Flux's controller to reconcile `object` now (`flux reconcile`'s
+    /// `reconcile.fluxcd.io/requestedAt: <token>` annotation).
+    async fn request_reconcile(&self, object: &ObjectRef, token: &str) -> PortResult<()>;
+
     /// The data of Secret `namespace/name`, decoded, if it exists.
     async fn secret(
         &self,
@@ -167,6 +171,9 @@ pub trait System {
     /// The `known_hosts` line of `host:port`'s SSH host key (`[host]:port type base64` unless
     /// the port is 22), from one handshake.
     async fn scan_host_key(&self, host: &str, port: u16) -> PortResult<String>;
+
+    /// The current time as RFC 3339, a unique token for reconcile requests.
+    fn timestamp(&self) -> String;
 
     /// Time since some fixed point (monotonic), for deadlines.
     fn elapsed(&self) -> Duration;

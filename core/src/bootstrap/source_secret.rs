@@ -99,10 +99,13 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 label: label.to_string(),
                 url: target.reference.clone(),
             }),
-            _ if self.applies() => self.emit(Event::DeployKeyConfigured {
-                label: label.to_string(),
-                url: target.reference.clone(),
-            }),
+            _ if self.applies() => {
+                self.source_changed = true;
+                self.emit(Event::DeployKeyConfigured {
+                    label: label.to_string(),
+                    url: target.reference.clone(),
+                })
+            }
             _ => {}
         }
         Ok(())
@@ -196,6 +199,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 .write_secret(&namespace, &name, None, string_data)
                 .await
                 .map_err(|e| Error::port("failed to apply the source secret", e))?;
+            self.source_changed = true;
             self.emit(Event::SecretReconciled);
         } else {
             self.plan_secret(Step::SourceSecret, &namespace, &name);

@@ -103,6 +103,33 @@ impl ports::Cluster for Cluster {
             .map_err(port_error)
     }
 
+    async fn request_reconcile(&self, object: &ObjectRef, token: &str) -> PortResult<()> {
+        let Some((resource, _)) = self.resource(object).await.map_err(port_error)? else {
+            return Err(PortError(format!(
+                "the cluster does not serve {}",
+                object.kind
+            )));
+        };
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &object.namespace, &resource);
+        let patch = serde_json::json!({
+            "metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": token}}
+        });
+        api.patch(
+            &object.name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|source| {
+            port_error(Error::Kube {
+                action: format!("annotating {}", object.display()),
+                source,
+            })
+        })
+    }
+
     async fn secret(
         &self,
         namespace: &str,

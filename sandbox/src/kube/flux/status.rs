@@ -67,6 +67,17 @@ pub(super) fn report(
         return;
     };
     let old = current.get("status").cloned().unwrap_or(Value::Null);
+    // Flux's controllers record the reconcile request they handled (`flux reconcile` waits
+    // for it).
+    let mut status = status;
+    if let (Some(requested), Some(map)) = (
+        current
+            .pointer("/metadata/annotations/reconcile.fluxcd.io~1requestedAt")
+            .cloned(),
+        status.as_object_mut(),
+    ) {
+        map.insert("lastHandledReconcileAt".to_string(), requested);
+    }
     if without_times(&old) == without_times(&status) {
         return;
     }
