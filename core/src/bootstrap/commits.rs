@@ -263,3 +263,19 @@ pub(super) fn kustomization_path(components_path: &str) -> String {
         None => KUSTOMIZATION_FILE.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kustomization_sits_beside_the_components() {
+        assert_eq!(
+            kustomization_path("clusters/a/flux-system/gotk-sync.yaml"),
+            "clusters/a/flux-system/kustomization.yaml"
+        );
+        assert_eq!(kustomization_path("gotk-sync.yaml"), "kustomization.yaml");
+        assert_eq!(directory_of("a/b/c.yaml"), "a/b");
+        assert_eq!(directory_of("c.yaml"), "");
+    }
+}

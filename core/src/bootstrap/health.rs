@@ -184,3 +184,36 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_grow_to_two_seconds() {
+        let mut poll = FIRST_POLL;
+        let mut waited = Duration::ZERO;
+        for _ in 0..20 {
+            waited += poll;
+            poll = next_poll(poll);
+        }
+        assert_eq!(poll, LONGEST_POLL);
+        // Within the first second there are several polls: a ready cluster is seen at once.
+        assert_eq!(next_poll(FIRST_POLL), Duration::from_millis(150));
+        assert!(waited > Duration::from_secs(20));
+    }
+
+    #[test]
+    fn failures_are_aggregated_as_flux_does() {
+        let one = Error::HealthChecks(vec!["a".into()]);
+        assert_eq!(
+            one.to_string(),
+            "bootstrap failed with 1 health check failure(s): a"
+        );
+        let two = Error::HealthChecks(vec!["a".into(), "b".into()]);
+        assert_eq!(
+            two.to_string(),
+            "bootstrap failed with 2 health check failure(s): [a, b]"
+        );
+    }
+}

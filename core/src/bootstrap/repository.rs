@@ -225,3 +225,124 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         Ok((target, ensured.default_branch))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bitbucket::{Href, Links, NamedLink, ProjectKey, RepoName};
+
+    fn options(args: &[&str]) -> BootstrapOptions {
+        let mut flags = super::super::BootstrapFlags::default();
+        flags
+            .parse_args(
+                &[
+                    &[
+                        "--hostname=bitbucket.example.com:7990",
+                        "--owner=Platform",
+                        "--repository=Fleet Infra",
+                    ],
+                    args,
+                ]
+                .concat(),
+            )
+            .unwrap();
+        flags.validate().unwrap()
+    }
+
+    fn repository(ssh_link: Option<&str>) -> Repository {
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let mut repository =
+            Repository::would_create(&key, &RepoName::parse("Fleet Infra").unwrap());
+        repository.links = Links {
+            clone: ssh_link.map(|href| {
+                vec![NamedLink {
+                    href: href.to_string(),
+                    name: "ssh".to_string(),
+                }]
+            }),
+            self_links: vec![Href::default()],
+        };
+        repository
+    }
+
+    #[test]
+    fn urls_have_fluxs_forms() {
+        // spec §2.6: HTTPS `/scm/KEY/slug.git`, SSH `ssh://git@D/KEY/slug` without `.git`.
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let target = target(&options(&[]), &key, &repository(None), true);
+        assert_eq!(target.slug, "fleet-infra");
+        assert_eq!(
+            target.https_url,
+            "https://bitbucket.example.com:7990/scm/PLAT/fleet-infra.git"
+        );
+        assert_eq!(
+            target.sync_url,
+            "ssh://git@bitbucket.example.com:7990/PLAT/fleet-infra"
+        );
+        assert_eq!(
+            target.reference,
+            "https://bitbucket.example.com:7990/Platform/Fleet Infra"
+        );
+        let token = target_for(&["--token-auth"], None);
+        assert_eq!(token.sync_url, token.https_url);
+    }
+
+    fn target_for(args: &[&str], ssh_link: Option<&str>) -> RepositoryTarget {
+        let key = ProjectKey::parse("PLAT").unwrap();
+        target(&options(args), &key, &repository(ssh_link), false)
+    }
+
+    #[test]
+    fn the_ssh_host_is_the_flag_else_the_advertised_one() {
+        let advertised = Some("ssh://git@bitbucket.example.com:7999/plat/fleet-infra.git");
+        assert_eq!(
+            target_for(&["--ssh-hostname=ssh.example.com:2222"], advertised).sync_url,
+            "ssh://git@ssh.example.com:2222/PLAT/fleet-infra"
+        );
+        // flux would put the HTTPS port (7990) here; Bitbucket says where SSH listens.
+        let target = target_for(&[], advertised);
+        assert_eq!(
+            target.sync_url,
+            "ssh://git@bitbucket.example.com:7999/PLAT/fleet-infra"
+        );
+        assert_eq!(target.ssh_host, "bitbucket.example.com:7999");
+    }
+
+    #[test]
+    fn personal_repositories_live_under_the_user() {
+        let mut flags = super::super::BootstrapFlags::default();
+        flags
+            .parse_args(&[
+                "--hostname=bb.example.com",
+                "--owner=Alice",
+                "--personal",
+                "--repository=fleet",
+            ])
+            .unwrap();
+        let options = flags.validate().unwrap();
+        let key = ProjectKey::parse("~ALICE").unwrap();
+        let target = target(&options, &key, &repository(None), false);
+        assert_eq!(
+            target.https_url,
+            "https://bb.example.com/scm/~alice/fleet-infra.git"
+        );
+        assert_eq!(
+            target.sync_url,
+            "ssh://git@bb.example.com/~alice/fleet-infra"
+        );
+    }
+
+    #[test]
+    fn planned_writes_are_described() {
+        let key = ProjectKey::parse("PLAT").unwrap();
+        let name = RepoName::parse("fleet").unwrap();
+        let create = Request::create_repository(&key, &name, crate::bitbucket::Visibility::Private);
+        assert_eq!(describe_write(&create), "create repository \"fleet\"");
+        let slug = name.slug();
+        let grant =
+            Request::grant_group(&key, &slug, "devs", crate::bitbucket::RepoPermission::Write);
+        assert_eq!(describe_write(&grant), "grant REPO_WRITE to group \"devs\"");
+        let branch = Request::set_default_branch(&key, &slug, "develop");
+        assert_eq!(describe_write(&branch), "set the default branch");
+    }
+}

@@ -248,3 +248,22 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.plan.deploy_key = Some(label.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_default_to_port_22() {
+        assert_eq!(
+            split_host_port("bitbucket.example.com"),
+            ("bitbucket.example.com".into(), 22)
+        );
+        assert_eq!(
+            split_host_port("bitbucket.example.com:7999"),
+            ("bitbucket.example.com".into(), 7999)
+        );
+        assert_eq!(split_host_port("[::1]:2222"), ("::1".into(), 2222));
+        assert_eq!(split_host_port("[::1]"), ("::1".into(), 22));
+    }
+}

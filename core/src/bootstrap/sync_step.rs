@@ -152,3 +152,22 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         Ok(objects)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_resources_are_read_from_a_kustomization() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\npatches:\n- path: patch.yaml\n";
+        assert_eq!(
+            resources(text),
+            Some(vec![
+                "gotk-components.yaml".to_string(),
+                "gotk-sync.yaml".to_string()
+            ])
+        );
+        assert_eq!(resources("kind: Kustomization\n"), None);
+        assert_eq!(resources("not: [yaml"), None);
+    }
+}

@@ -29,8 +29,26 @@ struct Builder {
     document_line: usize,
     awaiting_first_node: bool,
     root: Option<Value>,
-    anchors: std::collections::HashMap<usize, Value>,
+    /// Anchored values with their node counts.
+    anchors: std::collections::HashMap<usize, (Value, usize)>,
     anchor_stack: Vec<usize>,
+    /// Nodes copied in by aliases so far.
+    expanded: usize,
+    /// Set when the aliases would expand past [`MAX_ALIAS_NODES`]; nothing more is built.
+    too_large: bool,
+}
+
+/// The most nodes aliases may copy into one stream: a few anchors referring to each other
+/// ("billion laughs") would otherwise expand a small file into gigabytes. Flux's release files
+/// and bootstrapped repositories use no aliases at all.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+fn nodes(value: &Value) -> usize {
+    1 + match value {
+        Value::Seq(items) => items.iter().map(nodes).sum(),
+        Value::Map(map) => map.iter().map(|(_, v)| nodes(v)).sum(),
+        _ => 0,
+    }
 }
 
 fn key_text(value: Value) -> String {
@@ -47,7 +65,7 @@ fn key_text(value: Value) -> String {
 impl Builder {
     fn push_value(&mut self, value: Value, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), nodes(&value)));
         }
         match self.stack.last_mut() {
             Some(Frame::Seq(items)) => items.push(value),
@@ -62,6 +80,9 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.too_large {
+            return;
+        }
         let starts_node = matches!(
             event,
             Event::Scalar(..)
@@ -117,7 +138,12 @@ impl MarkedEventReceiver for Builder {
                 self.push_value(value, anchor);
             }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+                let (value, size) = self.anchors.get(&id).cloned().unwrap_or((Value::Null, 1));
+                self.expanded += size;
+                if self.expanded > MAX_ALIAS_NODES {
+                    self.too_large = true;
+                    return;
+                }
                 self.push_value(value, 0);
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
@@ -187,6 +213,15 @@ pub fn parse_documents_with_lines(text: &str) -> Result<Vec<Document>, Error> {
         column: e.marker().col() + 1,
         message: e.info().to_string(),
     })?;
+    if builder.too_large {
+        return Err(Error::Yaml {
+            line: 0,
+            column: 0,
+            message: format!(
+                "its aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing to read it"
+            ),
+        });
+    }
     Ok(builder.documents)
 }
 
@@ -202,6 +237,20 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alias_bombs_are_refused_and_small_aliases_work() {
+        let small = parse_documents("a: &x [1, 2]\nb: *x\n").unwrap();
+        assert_eq!(small[0].pointer(&["b"]), small[0].pointer(&["a"]));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g"];
+        for pair in names.windows(2) {
+            let refs = vec![format!("*{}", pair[0]); 10].join(", ");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", pair[1], pair[1]));
+        }
+        let error = parse_documents(&bomb).unwrap_err();
+        assert!(error.to_string().contains("aliases expand"), "{error}");
+    }
 
     #[test]
     fn documents_know_the_line_they_start_on() {
