@@ -7,7 +7,7 @@ use fluxstrap_core::bitbucket::{
 use wasm_bindgen::JsCast;
 
 pub struct BrowserTransport {
-    token: String,
+    token: fluxstrap_core::Secret,
 }
 
 impl Transport for BrowserTransport {
@@ -24,7 +24,7 @@ impl Transport for BrowserTransport {
             Method::Put => RequestBuilder::new(&url).method(gloo_net::http::Method::PUT),
             Method::Delete => RequestBuilder::new(&url).method(gloo_net::http::Method::DELETE),
         };
-        builder = builder.header("Authorization", &format!("Bearer {}", self.token));
+        builder = builder.header("Authorization", &format!("Bearer {}", self.token.expose()));
         for (name, value) in COMMON_HEADERS {
             builder = builder.header(name, value);
         }
@@ -78,7 +78,9 @@ pub async fn connect(token: String) -> Result<String, String> {
         return Err("enter a Bitbucket HTTP access token".to_string());
     }
     let host = relay_host()?;
-    let transport = BrowserTransport { token };
+    let transport = BrowserTransport {
+        token: fluxstrap_core::Secret::new(token),
+    };
     let (version, user) = identify(&transport, &host)
         .await
         .map_err(|e| e.to_string())?;

@@ -1,0 +1,277 @@
+//! Tests of [`super`].
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use super::*;
+use crate::bitbucket::Method;
+
+/// Runs a future whose awaits are all ready (the scripted transport never waits).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+/// Answers from a script, in order, and records what was sent.
+struct Scripted {
+    answers: RefCell<Vec<std::result::Result<Answer, TransportError>>>,
+    sent: RefCell<Vec<(Method, String)>>,
+    slept: RefCell<Vec<u64>>,
+}
+
+impl Scripted {
+    fn new(answers: Vec<std::result::Result<(u16, &str), &str>>) -> Self {
+        Self {
+            answers: RefCell::new(
+                answers
+                    .into_iter()
+                    .rev()
+                    .map(|a| {
+                        a.map(|(status, body)| Answer {
+                            status,
+                            body: body.as_bytes().to_vec(),
+                            username: Some("admin".into()),
+                        })
+                        .map_err(|message| TransportError::NoConnection(message.into()))
+                    })
+                    .collect(),
+            ),
+            sent: RefCell::default(),
+            slept: RefCell::default(),
+        }
+    }
+}
+
+impl Transport for Scripted {
+    async fn send(
+        &self,
+        _host: &BitbucketHost,
+        request: &Request,
+    ) -> std::result::Result<Answer, TransportError> {
+        self.sent
+            .borrow_mut()
+            .push((request.method, request.path.clone()));
+        self.answers
+            .borrow_mut()
+            .pop()
+            .expect("the script has an answer")
+    }
+    async fn sleep(&self, milliseconds: u64) {
+        self.slept.borrow_mut().push(milliseconds);
+    }
+}
+
+fn host() -> BitbucketHost {
+    BitbucketHost::parse("bitbucket.example.com").unwrap()
+}
+
+const PROJECT: &str = r#"{"key":"PLAT","id":1,"name":"Platform"}"#;
+const REPO: &str =
+    r#"{"slug":"fleet","id":2,"name":"fleet","project":{"key":"PLAT","id":1,"name":"Platform"}}"#;
+
+#[test]
+fn reads_are_retried_after_server_errors_writes_are_not() {
+    let t = Scripted::new(vec![
+        Err("connection refused"),
+        Ok((502, "")),
+        Ok((200, PROJECT)),
+    ]);
+    let key = block_on(resolve_owner(
+        &t,
+        &host(),
+        &Owner::ProjectKey(ProjectKey::parse("plat").unwrap()),
+    ))
+    .unwrap();
+    assert_eq!(key.as_str(), "PLAT");
+    assert_eq!(*t.slept.borrow(), RETRY_DELAYS_MS[..2]);
+
+    let t = Scripted::new(vec![
+        Ok((404, "")),
+        Ok((500, r#"{"errors":[{"message":"boom"}]}"#)),
+    ]);
+    let err = block_on(ensure_repository(
+        &t,
+        &host(),
+        &key,
+        &RepoName::parse("fleet").unwrap(),
+        Visibility::Private,
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("500") && err.to_string().contains("boom"),
+        "{err}"
+    );
+    assert_eq!(t.sent.borrow().len(), 2, "the POST is sent once");
+}
+
+#[test]
+fn a_conflict_on_create_adopts_the_repository() {
+    let t = Scripted::new(vec![
+        Ok((404, "")),
+        Ok((409, "")),
+        Ok((200, REPO)),
+        Ok((204, "")),
+    ]);
+    let key = ProjectKey::parse("PLAT").unwrap();
+    let ensured = block_on(ensure_repository(
+        &t,
+        &host(),
+        &key,
+        &RepoName::parse("fleet").unwrap(),
+        Visibility::Private,
+    ))
+    .unwrap();
+    assert_eq!(ensured.origin, RepositoryOrigin::Adopted);
+    assert_eq!(ensured.default_branch, None, "204: empty repository");
+}
+
+#[test]
+fn project_names_must_match_exactly() {
+    let page = r#"{"size":2,"limit":100,"isLastPage":true,"start":0,"values":[
+        {"key":"COM","id":1,"name":"Community"},{"key":"UNI","id":2,"name":"unity"}]}"#;
+    let t = Scripted::new(vec![Ok((200, page))]);
+    let key = block_on(resolve_owner(
+        &t,
+        &host(),
+        &Owner::ProjectName("unity".into()),
+    ))
+    .unwrap();
+    assert_eq!(key.as_str(), "UNI");
+    let t = Scripted::new(vec![Ok((200, page))]);
+    let err = block_on(resolve_owner(
+        &t,
+        &host(),
+        &Owner::ProjectName("Unity".into()),
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no project is named exactly \"Unity\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unchanged_access_key_sends_no_write() {
+    let listed = r#"{"size":1,"limit":100,"isLastPage":true,"start":0,"values":[
+        {"key":{"id":7,"text":"ssh-ed25519 AAAA flux","label":"flux"},"permission":"REPO_READ"}]}"#;
+    let t = Scripted::new(vec![Ok((200, listed))]);
+    let key = ProjectKey::parse("PLAT").unwrap();
+    let slug = RepoSlug::parse("fleet").unwrap();
+    let decision = block_on(ensure_access_key(
+        &t,
+        &host(),
+        &key,
+        &slug,
+        "ssh-ed25519 AAAA\n",
+        "flux",
+        RepoPermission::Read,
+    ))
+    .unwrap();
+    assert_eq!(decision, AccessKeyDecision::UpToDate { id: 7 });
+    assert!(t.sent.borrow().iter().all(|(m, _)| *m == Method::Get));
+}
+
+#[test]
+fn a_rejected_token_names_the_host_and_bitbucket_message() {
+    let t = Scripted::new(vec![Ok((
+        401,
+        r#"{"errors":[{"context":null,"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}"#,
+    ))]);
+    let err = block_on(identify(&t, &host())).unwrap_err().to_string();
+    assert!(
+        err.contains("bitbucket.example.com")
+            && err.contains("401")
+            && err.contains("Authentication failed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_answer_after_the_retries_is_its_own_error() {
+    let refused = || Err("connection refused");
+    let t = Scripted::new(vec![refused(), refused(), refused(), refused()]);
+    let err = block_on(identify(&t, &host())).unwrap_err();
+    assert_eq!(
+        err,
+        Error::BitbucketNoAnswer {
+            host: "bitbucket.example.com".into(),
+            method: "GET",
+            path: "/rest/api/1.0/application-properties".into(),
+            cause: TransportError::NoConnection("connection refused".into()),
+        }
+    );
+    assert_eq!(*t.slept.borrow(), RETRY_DELAYS_MS);
+}
+
+#[test]
+fn a_default_branch_that_cannot_be_read_is_an_error_not_a_change() {
+    let key = ProjectKey::parse("PLAT").unwrap();
+    let slug = RepoSlug::parse("fleet").unwrap();
+    let run = |answers| {
+        let t = Scripted::new(answers);
+        let outcome = block_on(ensure_default_branch(&t, &host(), &key, &slug, "main"));
+        (outcome, t.sent.into_inner())
+    };
+    let (outcome, sent) = run(vec![Ok((401, r#"{"errors":[{"message":"nope"}]}"#))]);
+    assert!(
+        matches!(outcome, Err(Error::Bitbucket { status: 401, .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(sent.len(), 1, "no write after a failed read");
+    let (outcome, sent) = run(vec![Ok((200, "<html>"))]);
+    assert!(
+        matches!(
+            outcome,
+            Err(Error::BitbucketUnexpectedAnswer { status: 200, .. })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(sent.len(), 1, "no write after an unreadable answer");
+    // An empty repository (204) has no default branch yet: it is set.
+    let (outcome, sent) = run(vec![Ok((204, "")), Ok((204, ""))]);
+    assert_eq!(outcome, Ok(true));
+    assert_eq!(sent[1].0, Method::Put);
+    let branch = r#"{"id":"refs/heads/main","displayId":"main"}"#;
+    let (outcome, sent) = run(vec![Ok((200, branch))]);
+    assert_eq!(outcome, Ok(false));
+    assert_eq!(sent.len(), 1);
+}
+
+#[test]
+fn project_permissions_count_only_when_readable() {
+    let key = ProjectKey::parse("PLAT").unwrap();
+    let slug = RepoSlug::parse("fleet").unwrap();
+    let grant = GroupGrant::parse("devs").unwrap();
+    let empty = r#"{"size":0,"limit":100,"isLastPage":true,"start":0,"values":[]}"#;
+    // Without PROJECT_ADMIN Bitbucket answers 401: only the repository counts.
+    let t = Scripted::new(vec![
+        Ok((200, empty)),
+        Ok((401, r#"{"errors":[{"message":"You are not permitted"}]}"#)),
+        Ok((204, "")),
+    ]);
+    let decision = block_on(ensure_group(&t, &host(), &key, &slug, &grant)).unwrap();
+    assert_eq!(decision, GroupDecision::Grant(RepoPermission::Write));
+    assert_eq!(t.sent.borrow()[2].0, Method::Put);
+    // A server failing to list them is an error, not "no permission".
+    let t = Scripted::new(vec![
+        Ok((200, empty)),
+        Ok((500, "")),
+        Ok((500, "")),
+        Ok((500, "")),
+        Ok((500, "")),
+    ]);
+    let err = block_on(ensure_group(&t, &host(), &key, &slug, &grant)).unwrap_err();
+    assert!(
+        matches!(err, Error::Bitbucket { status: 500, .. }),
+        "{err:?}"
+    );
+    assert!(t.sent.borrow().iter().all(|(m, _)| *m == Method::Get));
+}
