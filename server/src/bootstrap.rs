@@ -135,9 +135,23 @@ fn print_plan(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
     for file in &plan.files {
         writeln!(out, "  {:?} {}", file.change, file.path)?;
     }
-    for file in plan.files.iter().filter(|f| !f.diff.is_empty()) {
-        writeln!(out)?;
-        write!(out, "{}", file.diff)?;
+    // Changed files show their diff; a new file is all additions, so only its size shows.
+    for file in &plan.files {
+        match file.change {
+            bootstrap::FileChange::Update => {
+                writeln!(out)?;
+                write!(out, "{}", file.diff)?;
+            }
+            bootstrap::FileChange::Create => {
+                writeln!(
+                    out,
+                    "\n+++ b/{} (new, {} lines)",
+                    file.path,
+                    file.content.lines().count()
+                )?;
+            }
+            _ => {}
+        }
     }
     writeln!(out, "\nBitbucket writes:")?;
     if plan.bitbucket.is_empty() {

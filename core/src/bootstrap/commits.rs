@@ -41,6 +41,30 @@ fn directory_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
+/// `path` in `checkout`; a repository a dry run would create has no checkout and no files.
+pub(super) async fn read_in<K: Checkout>(
+    checkout: Option<&K>,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
+    match checkout {
+        Some(checkout) => checkout
+            .read(path)
+            .await
+            .map_err(|e| Error::port("cannot read the repository", e)),
+        None => Ok(None),
+    }
+}
+
+async fn list_in<K: Checkout>(checkout: Option<&K>, dir: &str) -> Result<Vec<DirectoryEntry>> {
+    match checkout {
+        Some(checkout) => checkout
+            .list(dir)
+            .await
+            .map_err(|e| Error::port("cannot read the repository", e)),
+        None => Ok(Vec::new()),
+    }
+}
+
 impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     Engine<'_, T, G, C, S, R>
 {
@@ -73,25 +97,18 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     /// dry run, would have), which a generated kustomization lists.
     async fn content_of(
         &self,
-        checkout: &G::Checkout,
+        checkout: Option<&G::Checkout>,
         file: &FileSpec,
         written: &[(String, Vec<u8>)],
     ) -> Result<Option<Vec<u8>>> {
         match &file.content {
             Content::Fixed(bytes) => Ok(Some(bytes.clone())),
             Content::Kustomization => {
-                let existing = checkout
-                    .read(&file.path)
-                    .await
-                    .map_err(|e| Error::port("cannot read the repository", e))?;
-                if existing.is_some() {
+                if read_in(checkout, &file.path).await?.is_some() {
                     return Ok(None);
                 }
                 let dir = directory_of(&file.path);
-                let mut entries = checkout
-                    .list(dir)
-                    .await
-                    .map_err(|e| Error::port("cannot read the repository", e))?;
+                let mut entries = list_in(checkout, dir).await?;
                 for (path, content) in written {
                     if directory_of(path) != dir {
                         continue;
@@ -113,15 +130,12 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     /// A dry run's file: its change and diff against the branch.
     async fn plan_file(
         &mut self,
-        checkout: &G::Checkout,
+        checkout: Option<&G::Checkout>,
         subject: Subject,
         file: &FileSpec,
         content: Option<Vec<u8>>,
     ) -> Result<()> {
-        let current = checkout
-            .read(&file.path)
-            .await
-            .map_err(|e| Error::port("cannot read the repository", e))?;
+        let current = read_in(checkout, &file.path).await?;
         let current_text = current.as_deref().map(String::from_utf8_lossy);
         let (change, content, diff) = match content {
             None => (
@@ -176,6 +190,23 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             author_name: options.author_name.clone(),
             author_email: options.author_email.clone(),
         };
+        if !self.applies() {
+            // A repository a dry run would create has nothing to clone: its files are all new.
+            if checkout.is_none() && !target.created {
+                *checkout = Some(self.clone(target).await?);
+            }
+            let mut planned = written.clone();
+            for file in files {
+                let content = self.content_of(checkout.as_ref(), file, &planned).await?;
+                self.plan_file(checkout.as_ref(), subject, file, content.clone())
+                    .await?;
+                if let Some(bytes) = content {
+                    planned.push((file.path.clone(), bytes));
+                }
+            }
+            *written = planned;
+            return Ok(None);
+        }
         let mut last_report = String::new();
         for attempt in 1..=PUSH_ATTEMPTS {
             self.check_deadline()?;
@@ -188,25 +219,14 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             let mut clone = clone;
             let mut this_round = written.clone();
             for file in files {
-                let content = self.content_of(&clone, file, &this_round).await?;
-                if !self.applies() {
-                    self.plan_file(&clone, subject, file, content.clone())
-                        .await?;
-                }
+                let content = self.content_of(Some(&clone), file, &this_round).await?;
                 if let Some(bytes) = content {
-                    if self.applies() {
-                        clone
-                            .write(&file.path, &bytes)
-                            .await
-                            .map_err(|e| Error::port("cannot write into the repository", e))?;
-                    }
+                    clone
+                        .write(&file.path, &bytes)
+                        .await
+                        .map_err(|e| Error::port("cannot write into the repository", e))?;
                     this_round.push((file.path.clone(), bytes));
                 }
-            }
-            if !self.applies() {
-                *written = this_round;
-                *checkout = Some(clone);
-                return Ok(None);
             }
             let committed = clone
                 .commit(&request)

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::sync::{SYNC_FILE, SyncOptions, generate_sync};
 use crate::yaml::Value as Yaml;
 
-use super::commits::{Content, FileSpec, kustomization_path};
+use super::commits::{Content, FileSpec, kustomization_path, read_in};
 use super::components::{objects_of, sync_object};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
@@ -98,18 +98,16 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 &mut written,
             )
             .await?;
-        let Some(clone) = checkout else {
-            unreachable!("commit leaves the clone it used")
-        };
         self.emit(Event::ApplyingSync);
         let objects = self
-            .directory_objects(&clone, &kustomization, &written)
+            .directory_objects(checkout.as_ref(), &kustomization, &written)
             .await?;
         self.apply(Step::Sync, objects).await?;
         if self.applies() {
             self.emit(Event::SyncReconciled);
         }
-        Ok((clone.head().unwrap_or_default(), commit))
+        let head = checkout.as_ref().and_then(Checkout::head);
+        Ok((head.unwrap_or_default(), commit))
     }
 
     /// The objects the cluster directory's `kustomization.yaml` lists (flux applies its
@@ -117,7 +115,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     /// directory has unless the user adds patches — kustomize-controller applies those).
     async fn directory_objects(
         &self,
-        checkout: &G::Checkout,
+        checkout: Option<&G::Checkout>,
         kustomization: &str,
         written: &[(String, Vec<u8>)],
     ) -> Result<Vec<serde_json::Value>> {
@@ -125,10 +123,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             if let Some((_, content)) = written.iter().find(|(p, _)| *p == path) {
                 return Ok(Some(content.clone()));
             }
-            checkout
-                .read(&path)
-                .await
-                .map_err(|e| Error::port("cannot read the repository", e))
+            read_in(checkout, &path).await
         };
         let dir = kustomization.rsplit_once('/').map_or("", |(d, _)| d);
         let text = read(kustomization.to_string())
