@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use fluxstrap_core::install::{Distribution, InstallFlags, generate};
+use fluxstrap_core::bootstrap::generated_files;
+use fluxstrap_core::install::{Distribution, InstallFlags};
 use fluxstrap_core::options::{BranchName, GitUrl, Interval, Namespace, RelativePath};
-use fluxstrap_core::sync::{
-    DEFAULT_SECRET_NAME, DirectoryEntry, Submodules, SyncOptions, generate_kustomization,
-    generate_sync,
-};
+use fluxstrap_core::sync::{DEFAULT_SECRET_NAME, Submodules, SyncOptions};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -104,8 +102,7 @@ pub fn generate_files(
     let mut flags = InstallFlags::defaults(&release.version);
     flags.namespace = options.namespace.to_string();
     let install = flags.to_options().map_err(|e| e.to_string())?;
-    let components = generate(&release.distribution, &install).map_err(|e| e.to_string())?;
-    let sync = generate_sync(&SyncOptions {
+    let sync = SyncOptions {
         version: install.version.clone(),
         namespace: options.namespace.clone(),
         url: options.url.to_string(),
@@ -115,21 +112,12 @@ pub fn generate_files(
         target_path: options.path.to_string(),
         submodules: Submodules::Ignore,
         sparse_checkout: Vec::new(),
-    });
-    let kustomization = generate_kustomization(&[
-        DirectoryEntry::File {
-            path: "gotk-components.yaml".into(),
-            content: components.clone().into_bytes(),
-        },
-        DirectoryEntry::File {
-            path: "gotk-sync.yaml".into(),
-            content: sync.clone().into_bytes(),
-        },
-    ]);
-    let file = |name: &str| options.path.file_in(&options.namespace, name);
-    Ok(vec![
-        GeneratedFile::new(file("gotk-components.yaml"), components),
-        GeneratedFile::new(file("gotk-sync.yaml"), sync),
-        GeneratedFile::new(file("kustomization.yaml"), kustomization),
-    ])
+    };
+    // The file set and its contents are core's, as the bootstrap engine writes them.
+    let files =
+        generated_files(&release.distribution, &install, &sync).map_err(|e| e.to_string())?;
+    Ok(files
+        .into_iter()
+        .map(|file| GeneratedFile::new(file.path, file.content))
+        .collect())
 }

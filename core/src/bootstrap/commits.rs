@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::bitbucket::Transport;
 use crate::error::{Error, Result};
-use crate::sync::{DirectoryEntry, KUSTOMIZATION_FILE, generate_kustomization};
+use crate::sync::{DirectoryEntry, generate_kustomization};
 
 use super::engine::Engine;
 use super::event::{Event, FileChange, Subject};
@@ -276,25 +276,12 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     }
 }
 
-/// `kustomization.yaml` of the cluster's directory.
-pub(super) fn kustomization_path(components_path: &str) -> String {
-    match components_path.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{KUSTOMIZATION_FILE}"),
-        None => KUSTOMIZATION_FILE.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_kustomization_sits_beside_the_components() {
-        assert_eq!(
-            kustomization_path("clusters/a/flux-system/gotk-sync.yaml"),
-            "clusters/a/flux-system/kustomization.yaml"
-        );
-        assert_eq!(kustomization_path("gotk-sync.yaml"), "kustomization.yaml");
+    fn directories_of_repository_paths() {
         assert_eq!(directory_of("a/b/c.yaml"), "a/b");
         assert_eq!(directory_of("c.yaml"), "");
     }

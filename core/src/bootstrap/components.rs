@@ -7,12 +7,12 @@ use std::time::Duration;
 use crate::bitbucket::{ProjectKey, RepoSlug, Transport, reconcile_default_branch};
 use crate::cluster::{ObjectRef, SyncKind, must_install_components, objects_from_documents};
 use crate::error::{Error, Result};
-use crate::install::{COMPONENTS_FILE, generate};
 use crate::secret::docker_config_json;
 
 use super::commits::{Content, FileSpec};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
+use super::files::generated_files;
 use super::plan::PlannedObject;
 use super::ports::{ApplyProgress, Cluster, Git, System};
 use super::repository::RepositoryTarget;
@@ -101,14 +101,19 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.emit(Event::Generating {
             subject: Subject::Components,
         });
-        let components = generate(&self.inputs.distribution, &options.install)?;
+        let files = generated_files(
+            &self.inputs.distribution,
+            &options.install,
+            &options.sync_options(&target.sync_url),
+        )?;
+        let (path, components) = files
+            .iter()
+            .find(|f| f.subject == Subject::Components)
+            .map(|f| (f.path.clone(), f.content.clone()))
+            .ok_or(Error::MissingManifest("gotk-components.yaml".into()))?;
         self.emit(Event::Generated {
             subject: Subject::Components,
         });
-        let path = match &options.path {
-            Some(path) => path.file_in(options.namespace(), COMPONENTS_FILE),
-            None => format!("{namespace}/{COMPONENTS_FILE}"),
-        };
         let mut checkout = None;
         let mut written = Vec::new();
         let commit = self

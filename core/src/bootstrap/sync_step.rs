@@ -4,13 +4,13 @@
 use crate::bitbucket::Transport;
 use crate::cluster::{SyncKind, check_sync_path};
 use crate::error::{Error, Result};
-use crate::sync::{SYNC_FILE, SyncOptions, generate_sync};
 use crate::yaml::Value as Yaml;
 
-use super::commits::{Content, FileSpec, kustomization_path, read_in};
+use super::commits::{Content, FileSpec, read_in};
 use super::components::{objects_of, sync_object};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
+use super::files::{WriteMode, generated_files};
 use super::ports::{Checkout, Cluster, Git, System};
 use super::repository::RepositoryTarget;
 
@@ -59,22 +59,27 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.emit(Event::Generating {
             subject: Subject::Sync,
         });
-        let sync = generate_sync(&SyncOptions {
-            version: options.install.version.clone(),
-            namespace: options.namespace().clone(),
-            url: target.sync_url.clone(),
-            branch: options.branch.clone(),
-            interval: options.interval,
-            secret_name: options.secret_name.clone(),
-            target_path,
-            submodules: options.submodules,
-            sparse_checkout: options.sparse_checkout.clone(),
-        });
-        let sync_path = match &options.path {
-            Some(path) => path.file_in(options.namespace(), SYNC_FILE),
-            None => format!("{}/{SYNC_FILE}", options.namespace()),
-        };
-        let kustomization = kustomization_path(&sync_path);
+        let files: Vec<FileSpec> = generated_files(
+            &self.inputs.distribution,
+            &options.install,
+            &options.sync_options(&target.sync_url),
+        )?
+        .into_iter()
+        .filter(|f| f.subject == Subject::Sync)
+        .map(|f| FileSpec {
+            content: match f.mode {
+                WriteMode::Overwrite => Content::Fixed(f.content.into_bytes()),
+                // Listed from the real directory when written, kept when it exists.
+                WriteMode::CreateOnly => Content::Kustomization,
+            },
+            path: f.path,
+        })
+        .collect();
+        let kustomization = files
+            .iter()
+            .find(|f| f.content == Content::Kustomization)
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
         self.emit(Event::Generated {
             subject: Subject::Sync,
         });
@@ -85,16 +90,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 &mut checkout,
                 Subject::Sync,
                 "Add Flux sync manifests".to_string(),
-                &[
-                    FileSpec {
-                        path: sync_path.clone(),
-                        content: Content::Fixed(sync.clone().into_bytes()),
-                    },
-                    FileSpec {
-                        path: kustomization.clone(),
-                        content: Content::Kustomization,
-                    },
-                ],
+                &files,
                 &mut written,
             )
             .await?;
