@@ -76,7 +76,7 @@ impl KeyPair {
             }
         };
         Ok(Self {
-            private_pem,
+            private_pem: crate::Secret::new(private_pem),
             public_authorized: authorized(key_data)?,
         })
     }
@@ -90,7 +90,7 @@ impl KeyPair {
             return Err(Error::PrivateKeyEncrypted);
         }
         Ok(Self {
-            private_pem: content.to_string(),
+            private_pem: crate::Secret::new(content),
             public_authorized: authorized(key.public_key().key_data().clone())?,
         })
     }

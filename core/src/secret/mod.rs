@@ -163,7 +163,7 @@ impl Default for KeySpec {
 /// `KeyPair::generate` and `KeyPair::from_private_key_file` (feature `keygen`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyPair {
-    private_pem: String,
+    private_pem: crate::Secret,
     public_authorized: String,
 }
 
@@ -179,7 +179,7 @@ impl fmt::Debug for KeyPair {
 impl KeyPair {
     /// The private key (PEM); it goes into the cluster Secret and nowhere else.
     pub fn private_pem(&self) -> &str {
-        &self.private_pem
+        self.private_pem.expose()
     }
 
     /// `<type> <base64>\n`, as flux's `identity.pub`.
