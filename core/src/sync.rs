@@ -87,7 +87,7 @@ fn metadata(namespace: &str) -> Value {
 
 /// The Kustomization's `spec.path`: `./` followed by the target path without its `./`.
 pub fn kustomization_path(target_path: &str) -> String {
-    format!("./{}", target_path.trim_start_matches("./"))
+    crate::options::spec_path(target_path)
 }
 
 /// The content of `gotk-sync.yaml`.

@@ -79,7 +79,7 @@ pub fn must_install_components(kustomization: Option<&Value>) -> bool {
 
 /// `./x` with a trailing `/` removed (but `./` kept), as flux compares Kustomization paths.
 fn normalise_sync_path(path: &str) -> String {
-    let mut path = format!("./{}", path.trim_start_matches("./"));
+    let mut path = crate::options::spec_path(path);
     if path.len() > 2 && path.ends_with('/') {
         path.pop();
     }

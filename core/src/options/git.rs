@@ -124,18 +124,34 @@ impl RelativePath {
     /// The path without the `./` prefix (`clusters/my-cluster`, or `""` for the root), as git
     /// paths are joined (`path.Join` cleans the prefix).
     pub fn repo_relative(&self) -> &str {
-        self.0.trim_start_matches("./")
+        repo_dir(&self.0)
     }
 
     /// The path of a file of the `namespace` directory inside the repository, e.g.
     /// `clusters/my-cluster/flux-system/gotk-sync.yaml`.
     pub fn file_in(&self, namespace: &Namespace, file: &str) -> String {
-        let dir = self.repo_relative();
-        if dir.is_empty() {
-            format!("{namespace}/{file}")
-        } else {
-            format!("{dir}/{namespace}/{file}")
-        }
+        file_in_dir(self.repo_relative(), namespace.as_str(), file)
+    }
+}
+
+/// The one place flux's path forms are made. A target path (`./clusters/x`, `clusters/x/`,
+/// `./` or `""`) as a repository directory: `clusters/x`, or `""` for the root.
+pub fn repo_dir(target_path: &str) -> &str {
+    target_path.trim_start_matches("./").trim_end_matches('/')
+}
+
+/// A target path as a Kustomization's `spec.path`: `./clusters/x`, or `./` for the root
+/// (flux's `"./" + strings.TrimPrefix(targetPath, "./")`).
+pub fn spec_path(target_path: &str) -> String {
+    format!("./{}", target_path.trim_start_matches("./"))
+}
+
+/// `file` of the `namespace` directory below repository directory `dir`.
+pub fn file_in_dir(dir: &str, namespace: &str, file: &str) -> String {
+    if dir.is_empty() {
+        format!("{namespace}/{file}")
+    } else {
+        format!("{dir}/{namespace}/{file}")
     }
 }
 

@@ -8,7 +8,7 @@ mod controllers;
 mod git;
 
 pub use controllers::{Component, Components, LogLevel};
-pub use git::{BranchName, GitUrl, Interval, RelativePath};
+pub use git::{BranchName, GitUrl, Interval, RelativePath, file_in_dir, repo_dir, spec_path};
 
 use std::fmt;
 use std::str::FromStr;
