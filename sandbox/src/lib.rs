@@ -11,7 +11,7 @@ pub use error::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
 
-use bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
+use bitbucket::{BitbucketEmulator, Config, Seed};
 
 /// Starts every emulator (the Kubernetes one with `kube_faults` injected), prints their `KEY=VALUE` connection lines followed by `READY`, and
 /// returns when the process is asked to stop (SIGINT or SIGTERM).
@@ -31,19 +31,12 @@ pub async fn up(
     let group = seed.groups.first().cloned();
     // Printed together once everything listens, so READY means ready.
     let mut settings: Vec<String> = Vec::new();
+    let bitbucket_dir = state_dir.join("bitbucket");
     let bitbucket = BitbucketEmulator::start(Config {
-        listen: "127.0.0.1:0".parse().expect("a literal address"),
-        context_path: String::new(),
-        git_root: state_dir.join("bitbucket/git"),
+        // `bitbucket/git`, where a --state kept from earlier runs has its repositories.
+        git_root: bitbucket_dir.join("git"),
         seed,
-        ssh_port: 7999,
-        transport: Transport::Https {
-            certificates: state_dir.join("bitbucket/tls"),
-        },
-        ssh: Ssh::Enabled {
-            listen: "127.0.0.1:0".parse().expect("a literal address"),
-            host_key_dir: state_dir.join("bitbucket/ssh"),
-        },
+        ..Config::loopback(&bitbucket_dir)
     })
     .await?;
     settings.push(format!("BITBUCKET_URL={}", bitbucket.base_url()));
@@ -75,12 +68,7 @@ pub async fn up(
         settings.push(format!("BITBUCKET_READONLY_USER={}", reader.name));
         settings.push(format!("BITBUCKET_READONLY_TOKEN={}", reader.token));
     }
-    let kube = kube::KubeEmulator::start(kube::Config {
-        listen: "127.0.0.1:0".parse().expect("a literal address"),
-        state_dir: state_dir.join("kube"),
-        options: kube::Options::default(),
-    })
-    .await?;
+    let kube = kube::KubeEmulator::start(kube::Config::loopback(&state_dir.join("kube"))).await?;
     for fault in kube_faults {
         kube.inject(fault);
     }

@@ -1,47 +1,24 @@
 //! `fluxstrap install --export` as a user runs it: the real binary, the v2.9.4 release files
 //! from `../shared` (as a directory and as a manifests.tar.gz), compared with flux's output.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux");
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    dir
-}
+use fluxstrap_testkit::TempDir;
+use fluxstrap_testkit::paths::{FLUX_VERSION, golden_components as golden, release_manifests};
 
 fn fluxstrap(args: &[&str]) -> Output {
+    // An empty cache, so nothing but --manifests can be used.
+    let cache = TempDir::new("empty-cache");
     Command::new(env!("CARGO_BIN_EXE_fluxstrap"))
         .args(args)
-        // An empty cache, so nothing but --manifests can be used.
-        .env(
-            "FLUXSTRAP_CACHE_DIR",
-            std::env::temp_dir().join("fluxstrap-empty-cache"),
-        )
+        .env("FLUXSTRAP_CACHE_DIR", cache.path())
         .output()
         .expect("running fluxstrap")
 }
 
-fn golden(case: &str) -> Vec<u8> {
-    std::fs::read(
-        shared()
-            .join("goldens/v2.9.4")
-            .join(case)
-            .join("gotk-components.yaml"),
-    )
-    .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fluxstrap-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn exports_the_default_install_from_a_directory() {
-    let manifests = shared().join("releases/v2.9.4/manifests");
+    let manifests = release_manifests(FLUX_VERSION);
     let out = fluxstrap(&[
         "install",
         "--export",
@@ -61,14 +38,14 @@ fn exports_the_default_install_from_a_directory() {
 
 #[test]
 fn exports_from_a_manifests_tar_gz_with_flags() {
-    let dir = temp_dir("tarball");
+    let dir = TempDir::new("tarball");
     let archive = dir.join("manifests.tar.gz");
     // A flat archive of the nine files, as Flux publishes it.
     let status = Command::new("tar")
         .arg("-czf")
         .arg(&archive)
         .arg("-C")
-        .arg(shared().join("releases/v2.9.4/manifests"))
+        .arg(release_manifests(FLUX_VERSION))
         .args([
             "helm-controller.yaml",
             "image-automation-controller.yaml",
@@ -104,7 +81,6 @@ fn exports_from_a_manifests_tar_gz_with_flags() {
         out.stdout == golden("combo-2"),
         "differs from the combo-2 golden"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -143,8 +119,8 @@ fn missing_manifests_say_how_to_get_them() {
 
 #[test]
 fn broken_release_files_are_reported_with_file_and_line() {
-    let dir = temp_dir("broken");
-    for entry in std::fs::read_dir(shared().join("releases/v2.9.4/manifests")).unwrap() {
+    let dir = TempDir::new("broken");
+    for entry in std::fs::read_dir(release_manifests(FLUX_VERSION)).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
     }
@@ -153,7 +129,12 @@ fn broken_release_files_are_reported_with_file_and_line() {
         "apiVersion: v1\nkind: [unclosed\n",
     )
     .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", dir.to_str().unwrap()]);
+    let out = fluxstrap(&[
+        "install",
+        "--export",
+        "--manifests",
+        dir.path().to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -166,11 +147,15 @@ fn broken_release_files_are_reported_with_file_and_line() {
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n",
     )
     .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", dir.to_str().unwrap()]);
+    let out = fluxstrap(&[
+        "install",
+        "--export",
+        "--manifests",
+        dir.path().to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("✗ policies.yaml:6: the document has no kind or no metadata.name"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,10 +4,9 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use fluxstrap_tests::{
-    artifacts_dir, golden_sha256, headless_chromium, start_chromedriver, start_fluxstrap_serve,
-    start_fluxstrap_serve_with, start_sandbox, web_dir,
-};
+use fluxstrap_testkit::browser::Browser;
+use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, web_dir, workspace_binary};
+use fluxstrap_testkit::process::{SandboxUp, start_fluxstrap_serve};
 
 async fn text(client: &Client, css: &str) -> String {
     client
@@ -53,9 +52,8 @@ async fn replace_input(client: &Client, id: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn form_validates_with_core_and_previews_in_wasm() {
-    let (server, url) = start_fluxstrap_serve(&web_dir());
-    let (_driver, driver_port) = start_chromedriver();
-    let client = headless_chromium(driver_port).await;
+    let (server, url) = start_fluxstrap_serve(&web_dir(), &[]);
+    let client = Browser::start().await;
 
     let started = Instant::now();
     client.goto(&url).await.expect("navigating to the app");
@@ -167,7 +165,7 @@ async fn form_validates_with_core_and_previews_in_wasm() {
 
     save_screenshot(&client, "browser-form-invalid.png").await;
 
-    client.close().await.expect("closing the browser session");
+    client.close().await;
     let status = server.terminate();
     assert!(
         status.success(),
@@ -179,8 +177,9 @@ async fn form_validates_with_core_and_previews_in_wasm() {
 /// server's relay, with core's client compiled to wasm and the browser's fetch.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_page_connects_to_bitbucket_through_the_relay() {
-    let (_sandbox, settings) = start_sandbox();
-    let (_server, url) = start_fluxstrap_serve_with(
+    let sandbox = SandboxUp::start_fresh(&workspace_binary("fluxstrap-sandbox"), &[]);
+    let settings = &sandbox.settings;
+    let (_server, url) = start_fluxstrap_serve(
         &web_dir(),
         &[
             "--bitbucket-url",
@@ -189,8 +188,7 @@ async fn the_page_connects_to_bitbucket_through_the_relay() {
             &settings["BITBUCKET_CA_FILE"],
         ],
     );
-    let (_driver, driver_port) = start_chromedriver();
-    let client = headless_chromium(driver_port).await;
+    let client = Browser::start().await;
     client.goto(&url).await.expect("navigating to the app");
 
     replace_input(&client, "token", "not-a-token").await;
@@ -228,7 +226,7 @@ async fn the_page_connects_to_bitbucket_through_the_relay() {
         "#bitbucket-status",
         &format!(
             "Connected to Bitbucket 8.19.1 as {}",
-            settings["BITBUCKET_USER"]
+            &settings["BITBUCKET_USER"]
         ),
     )
     .await;
@@ -237,5 +235,5 @@ async fn the_page_connects_to_bitbucket_through_the_relay() {
         started.elapsed().as_secs_f64() * 1e3
     );
     save_screenshot(&client, "browser-bitbucket.png").await;
-    client.close().await.expect("closing the browser session");
+    client.close().await;
 }
