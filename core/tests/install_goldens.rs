@@ -34,6 +34,18 @@ fn first_difference(got: &str, want: &str) -> String {
     )
 }
 
+/// Exactly `expected` files were compared, and none differs.
+#[track_caller]
+fn assert_none_differ(checked: usize, expected: usize, failures: &[String]) {
+    assert_eq!(checked, expected);
+    assert!(
+        failures.is_empty(),
+        "{} of {expected} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn all_v2_9_4_goldens_are_byte_identical() {
     let root = goldens("v2.9.4");
@@ -54,13 +66,7 @@ fn all_v2_9_4_goldens_are_byte_identical() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 19);
-    assert!(
-        failures.is_empty(),
-        "{} of 19 differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_differ(checked, 19, &failures);
 }
 
 #[test]
@@ -86,11 +92,5 @@ fn all_real_files_are_byte_identical() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 89);
-    assert!(
-        failures.is_empty(),
-        "{} of 89 differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_differ(checked, 89, &failures);
 }

@@ -4,7 +4,9 @@
 use std::process::{Command, Output};
 
 use fluxstrap_testkit::TempDir;
-use fluxstrap_testkit::paths::{FLUX_VERSION, golden_components as golden, release_manifests};
+use fluxstrap_testkit::paths::{
+    FLUX_VERSION, golden_components as golden, release_files, release_manifests,
+};
 
 fn fluxstrap(args: &[&str]) -> Output {
     // An empty cache, so nothing but --manifests can be used.
@@ -16,6 +18,17 @@ fn fluxstrap(args: &[&str]) -> Output {
         .expect("running fluxstrap")
 }
 
+/// fluxstrap succeeded and wrote flux's own output for the golden `case`.
+#[track_caller]
+fn assert_exported(out: &Output, case: &str) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout == golden(case), "differs from the {case} golden");
+}
+
 #[test]
 fn exports_the_default_install_from_a_directory() {
     let manifests = release_manifests(FLUX_VERSION);
@@ -25,15 +38,7 @@ fn exports_the_default_install_from_a_directory() {
         "--manifests",
         manifests.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stdout == golden("default"),
-        "differs from the default golden"
-    );
+    assert_exported(&out, "default");
 }
 
 #[test]
@@ -72,15 +77,7 @@ fn exports_from_a_manifests_tar_gz_with_flags() {
         "--log-level=error",
         "--toleration-keys=dedicated",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stdout == golden("combo-2"),
-        "differs from the combo-2 golden"
-    );
+    assert_exported(&out, "combo-2");
 }
 
 #[test]
@@ -120,21 +117,16 @@ fn missing_manifests_say_how_to_get_them() {
 #[test]
 fn broken_release_files_are_reported_with_file_and_line() {
     let dir = TempDir::new("broken");
-    for entry in std::fs::read_dir(release_manifests(FLUX_VERSION)).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    for (name, content) in release_files(FLUX_VERSION) {
+        std::fs::write(dir.join(name), content).unwrap();
     }
+    let manifests = dir.path().to_str().unwrap();
     std::fs::write(
         dir.join("policies.yaml"),
         "apiVersion: v1\nkind: [unclosed\n",
     )
     .unwrap();
-    let out = fluxstrap(&[
-        "install",
-        "--export",
-        "--manifests",
-        dir.path().to_str().unwrap(),
-    ]);
+    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -147,12 +139,7 @@ fn broken_release_files_are_reported_with_file_and_line() {
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n",
     )
     .unwrap();
-    let out = fluxstrap(&[
-        "install",
-        "--export",
-        "--manifests",
-        dir.path().to_str().unwrap(),
-    ]);
+    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("✗ policies.yaml:6: the document has no kind or no metadata.name"),

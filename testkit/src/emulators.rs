@@ -12,11 +12,31 @@ use crate::commands::{Curl, Git, Kubectl};
 use crate::seed;
 use crate::temp::TempDir;
 
-/// A running Bitbucket emulator; derefs to the [`BitbucketEmulator`].
-pub struct Bitbucket {
-    emulator: BitbucketEmulator,
-    git_root: PathBuf,
+/// A running emulator owning its temporary directory; derefs to the emulator.
+pub struct Running<E> {
+    emulator: E,
     dir: TempDir,
+}
+
+/// A running Bitbucket emulator.
+pub type Bitbucket = Running<BitbucketEmulator>;
+
+/// A running Kubernetes API emulator.
+pub type Kube = Running<KubeEmulator>;
+
+impl<E> Running<E> {
+    /// The temporary directory the emulator's state is kept in, free for the test's files.
+    pub fn dir(&self) -> &TempDir {
+        &self.dir
+    }
+}
+
+impl<E> Deref for Running<E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        &self.emulator
+    }
 }
 
 /// How to start a [`Bitbucket`]: by default as `fluxstrap-sandbox up` runs it
@@ -29,7 +49,7 @@ pub struct BitbucketBuilder {
     seed: Seed,
 }
 
-impl Bitbucket {
+impl Running<BitbucketEmulator> {
     /// The emulator for the test `name` (which names its temporary directory).
     pub fn loopback(name: &str) -> BitbucketBuilder {
         BitbucketBuilder {
@@ -41,14 +61,9 @@ impl Bitbucket {
         }
     }
 
-    /// The temporary directory the emulator's state is kept in, free for the test's files.
-    pub fn dir(&self) -> &TempDir {
-        &self.dir
-    }
-
     /// Where the bare repositories are (`<git_root>/<project>/<slug>.git`, lower-case).
-    pub fn git_root(&self) -> &Path {
-        &self.git_root
+    pub fn git_root(&self) -> PathBuf {
+        bitbucket::Config::loopback(self.dir.path()).git_root
     }
 
     /// A request to `<base URL><path>` as the seeded admin, trusting the emulator's CA.
@@ -102,14 +117,6 @@ impl Bitbucket {
     }
 }
 
-impl Deref for Bitbucket {
-    type Target = BitbucketEmulator;
-
-    fn deref(&self) -> &BitbucketEmulator {
-        &self.emulator
-    }
-}
-
 impl BitbucketBuilder {
     /// Serves below a context path such as `/bitbucket`.
     pub fn context_path(mut self, context_path: &str) -> Self {
@@ -149,25 +156,14 @@ impl BitbucketBuilder {
         if !self.ssh {
             config.ssh = Ssh::Disabled;
         }
-        let git_root = config.git_root.clone();
         let emulator = BitbucketEmulator::start(config)
             .await
             .unwrap_or_else(|e| panic!("starting the Bitbucket emulator for {}: {e}", self.name));
-        Bitbucket {
-            emulator,
-            git_root,
-            dir,
-        }
+        Running { emulator, dir }
     }
 }
 
-/// A running Kubernetes API emulator; derefs to the [`KubeEmulator`].
-pub struct Kube {
-    emulator: KubeEmulator,
-    dir: TempDir,
-}
-
-impl Kube {
+impl Running<KubeEmulator> {
     /// Starts the emulator for the test `name` with these options; its state (kubeconfig,
     /// certificates) is kept in `state/` of its temporary directory.
     pub async fn start(name: &str, options: kube::Options) -> Self {
@@ -182,11 +178,6 @@ impl Kube {
         Self { emulator, dir }
     }
 
-    /// The temporary directory, free for the test's files.
-    pub fn dir(&self) -> &TempDir {
-        &self.dir
-    }
-
     /// kubectl with the emulator's kubeconfig and a HOME (`home/`) of this emulator's own.
     pub fn kubectl(&self) -> Kubectl {
         Kubectl::new(self.emulator.kubeconfig_path(), &self.dir.join("home"))
@@ -196,14 +187,6 @@ impl Kube {
     pub async fn stop(self) {
         self.emulator.stop().await;
         drop(self.dir);
-    }
-}
-
-impl Deref for Kube {
-    type Target = KubeEmulator;
-
-    fn deref(&self) -> &KubeEmulator {
-        &self.emulator
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the suite's tests share: the seeded tokens, one curl call, the emulator over HTTP, and
 //! the shape check against recorded real answers.
 
+use fluxstrap_testkit::paths::recorded_answer as recorded;
 use fluxstrap_testkit::{Bitbucket, Curl, CurlAnswer, seed};
 use serde_json::Value;
 
@@ -36,6 +37,12 @@ pub(crate) async fn start(name: &str, context_path: &str) -> Bitbucket {
         .without_ssh()
         .start()
         .await
+}
+
+/// `actual` has the fields and JSON types of the recorded real answer `path`.
+#[track_caller]
+pub(crate) fn assert_recorded_shape(path: &str, actual: &Value) {
+    assert_same_shape(&recorded(path), actual, "$");
 }
 
 /// Field names and JSON types of `actual` cover those of the real `expected` answer.

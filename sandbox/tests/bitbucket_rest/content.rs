@@ -1,9 +1,8 @@
 //! Branches, file content, users and user permissions.
 
-use fluxstrap_testkit::paths::recorded_answer as recorded;
 use fluxstrap_testkit::{Curl, Git, blocking};
 
-use super::common::{admin, assert_same_shape, curl, reader, start};
+use super::common::{admin, assert_recorded_shape, curl, reader, start};
 
 #[tokio::test]
 async fn content_branches_users_and_user_permissions() {
@@ -35,11 +34,7 @@ async fn content_branches_users_and_user_permissions() {
 
         let branches = curl("GET", &format!("{repo}/branches"), Some(reader()), None);
         assert_eq!(branches.body["size"], 2);
-        assert_same_shape(
-            &recorded("branches/bbs__branches-list.json"),
-            &branches.body,
-            "$",
-        );
+        assert_recorded_shape("branches/bbs__branches-list.json", &branches.body);
         let main = branches.body["values"]
             .as_array()
             .unwrap()
@@ -59,11 +54,7 @@ async fn content_branches_users_and_user_permissions() {
             Some(reader()),
             None,
         );
-        assert_same_shape(
-            &recorded("browse/bo__browse-file-lines.json"),
-            &browse.body,
-            "$",
-        );
+        assert_recorded_shape("browse/bo__browse-file-lines.json", &browse.body);
         assert_eq!(browse.body["lines"][1]["text"], "name: a");
         assert_eq!(
             curl(
@@ -93,11 +84,7 @@ async fn content_branches_users_and_user_permissions() {
         );
         assert_eq!(users.body["size"], 1);
         assert_eq!(users.body["values"][0]["name"], "reader");
-        assert_same_shape(
-            &recorded("user/sg__users-list-filter.json"),
-            &users.body,
-            "$",
-        );
+        assert_recorded_shape("user/sg__users-list-filter.json", &users.body);
 
         // A repository grant raises the reader to REPO_ADMIN on this repository only.
         let grant = curl(
@@ -115,10 +102,9 @@ async fn content_branches_users_and_user_permissions() {
         );
         assert_eq!(listed.body["values"][0]["user"]["name"], "reader");
         assert_eq!(listed.body["values"][0]["permission"], "REPO_ADMIN");
-        assert_same_shape(
-            &recorded("permissions/cd__repo-permissions-users-list.json"),
+        assert_recorded_shape(
+            "permissions/cd__repo-permissions-users-list.json",
             &listed.body,
-            "$",
         );
         assert_eq!(
             curl(

@@ -1,10 +1,9 @@
 //! Identity headers and authentication; injected faults and the request log.
 
 use fluxstrap_sandbox::bitbucket::{Fault, FaultAction};
-use fluxstrap_testkit::paths::recorded_answer as recorded;
 use fluxstrap_testkit::{Curl, blocking, seed};
 
-use super::common::{admin, assert_same_shape, curl, start};
+use super::common::{admin, assert_recorded_shape, curl, start};
 
 #[tokio::test]
 async fn identity_headers_and_authentication() {
@@ -19,10 +18,9 @@ async fn identity_headers_and_authentication() {
         );
         assert_eq!(anonymous.status, 200);
         assert!(!anonymous.headers.contains("x-ausername"));
-        assert_same_shape(
-            &recorded("application-properties/sg__application-properties-7.11.2.json"),
+        assert_recorded_shape(
+            "application-properties/sg__application-properties-7.11.2.json",
             &anonymous.body,
-            "$",
         );
 
         let bearer = curl(

@@ -1,9 +1,8 @@
 //! Group permissions and repository access keys.
 
-use fluxstrap_testkit::paths::recorded_answer as recorded;
 use fluxstrap_testkit::{blocking, seed};
 
-use super::common::{admin, assert_same_shape, curl, reader, start};
+use super::common::{admin, assert_recorded_shape, curl, reader, start};
 
 #[tokio::test]
 async fn group_permissions_and_access_keys() {
@@ -37,10 +36,9 @@ async fn group_permissions_and_access_keys() {
         let listed = curl("GET", &format!("{groups}?filter=form"), Some(admin()), None);
         assert_eq!(listed.body["values"][0]["group"]["name"], "platform-team");
         assert_eq!(listed.body["values"][0]["permission"], "REPO_WRITE");
-        assert_same_shape(
-            &recorded("permissions/cd__repo-permissions-groups-list.json"),
+        assert_recorded_shape(
+            "permissions/cd__repo-permissions-groups-list.json",
             &listed.body,
-            "$",
         );
         let project_groups = curl(
             "GET",
@@ -64,11 +62,7 @@ async fn group_permissions_and_access_keys() {
         let added = add(seed::ED25519_PUBLIC_KEY, "REPO_READ");
         assert_eq!(added.status, 201, "{}", added.body);
         assert_eq!(added.body["permission"], "REPO_READ");
-        assert_same_shape(
-            &recorded("access-keys/cd__repo-access-key-single.json"),
-            &added.body,
-            "$",
-        );
+        assert_recorded_shape("access-keys/cd__repo-access-key-single.json", &added.body);
         assert_eq!(
             add(
                 &format!("{} other-comment", seed::ED25519_PUBLIC_KEY),
@@ -88,11 +82,7 @@ async fn group_permissions_and_access_keys() {
         assert_eq!(changed.body["permission"], "REPO_WRITE");
         let listed = curl("GET", &format!("{keys}?filter=fl"), Some(admin()), None);
         assert_eq!(listed.body["size"], 1);
-        assert_same_shape(
-            &recorded("access-keys/cd__repo-access-keys-list.json"),
-            &listed.body,
-            "$",
-        );
+        assert_recorded_shape("access-keys/cd__repo-access-keys-list.json", &listed.body);
         assert_eq!(
             curl("DELETE", &format!("{keys}/{id}"), Some(admin()), None).status,
             204

@@ -1,9 +1,8 @@
 //! Projects and repositories: lookups, creation rules, default branches, paging, deletion.
 
-use fluxstrap_testkit::paths::recorded_answer as recorded;
 use fluxstrap_testkit::{Git, blocking};
 
-use super::common::{admin, assert_same_shape, curl, reader, start};
+use super::common::{admin, assert_recorded_shape, curl, reader, start};
 
 #[tokio::test]
 async fn projects_repositories_and_their_rules() {
@@ -16,11 +15,7 @@ async fn projects_repositories_and_their_rules() {
         // Keys are case-insensitive and come back canonical.
         let project = curl("GET", &format!("{api}/projects/plat"), Some(admin()), None);
         assert_eq!(project.body["key"], "PLAT");
-        assert_same_shape(
-            &recorded("project/sg__project-single-private.json"),
-            &project.body,
-            "$",
-        );
+        assert_recorded_shape("project/sg__project-single-private.json", &project.body);
         let missing = curl("GET", &format!("{api}/projects/NOPE"), Some(admin()), None);
         assert_eq!(missing.status, 404);
         assert_eq!(
@@ -44,11 +39,7 @@ async fn projects_repositories_and_their_rules() {
         );
         assert_eq!(created.status, 201);
         assert_eq!(created.body["slug"], "fleet-infra");
-        assert_same_shape(
-            &recorded("repository/sg__repo-single.json"),
-            &created.body,
-            "$",
-        );
+        assert_recorded_shape("repository/sg__repo-single.json", &created.body);
         let again = curl(
             "POST",
             &format!("{api}/projects/PLAT/repos"),

@@ -1,8 +1,7 @@
 //! Group grants and the deploy key's lifecycle.
 
 use fluxstrap_core::bitbucket::{
-    AccessKeyDecision, GroupDecision, GroupGrant, ProjectKey, RepoPermission, RepoSlug,
-    ensure_access_key, ensure_group,
+    AccessKeyDecision, GroupDecision, RepoPermission, ensure_access_key,
 };
 
 use super::common::{PUBLIC_KEY, sandbox};
@@ -10,37 +9,26 @@ use super::common::{PUBLIC_KEY, sandbox};
 #[tokio::test(flavor = "multi_thread")]
 async fn groups_are_granted_upgraded_and_left_alone() {
     let s = sandbox("groups").await;
-    let key = ProjectKey::parse("PLAT").unwrap();
-    let repo = s.repository(&key, "fleet").await.unwrap();
-    let slug = RepoSlug::parse(&repo.repository.slug).unwrap();
-    let grant = |entry: &str| GroupGrant::parse(entry).unwrap();
+    let (key, slug, _) = s.new_repository("fleet").await;
 
     // `dev`s: no permission yet, though `devops` (a substring match) administers the project.
     assert_eq!(
-        ensure_group(&s.transport, &s.host, &key, &slug, &grant("devs"))
-            .await
-            .unwrap(),
+        s.group(&key, &slug, "devs").await,
         GroupDecision::Grant(RepoPermission::Write)
     );
     let before = s.logged().await;
     assert_eq!(
-        ensure_group(&s.transport, &s.host, &key, &slug, &grant("devs:push"))
-            .await
-            .unwrap(),
+        s.group(&key, &slug, "devs:push").await,
         GroupDecision::UpToDate(RepoPermission::Write)
     );
     assert!(s.writes_since(before).await.is_empty());
     assert_eq!(
-        ensure_group(&s.transport, &s.host, &key, &slug, &grant("devs:admin"))
-            .await
-            .unwrap(),
+        s.group(&key, &slug, "devs:admin").await,
         GroupDecision::Grant(RepoPermission::Admin)
     );
     // A project-level admin group needs nothing on the repository.
     assert_eq!(
-        ensure_group(&s.transport, &s.host, &key, &slug, &grant("devops:push"))
-            .await
-            .unwrap(),
+        s.group(&key, &slug, "devops:push").await,
         GroupDecision::UpToDate(RepoPermission::Admin)
     );
     s.bitbucket.stop().await;
@@ -49,9 +37,7 @@ async fn groups_are_granted_upgraded_and_left_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deploy_key_is_added_kept_healed_and_changed() {
     let s = sandbox("keys").await;
-    let key = ProjectKey::parse("PLAT").unwrap();
-    let repo = s.repository(&key, "fleet").await.unwrap();
-    let slug = RepoSlug::parse(&repo.repository.slug).unwrap();
+    let (key, slug, _) = s.new_repository("fleet").await;
     let label = "flux-system-main-flux-system-./clusters/prod";
     let ensure = |permission| {
         ensure_access_key(

@@ -4,8 +4,9 @@ use std::sync::LazyLock;
 
 use fluxstrap_core::Result;
 use fluxstrap_core::bitbucket::{
-    AccessKeyDecision, BitbucketHost, EnsuredRepository, GroupGrant, ProjectKey, RepoName,
-    RepoPermission, RepoSlug, Visibility, ensure_access_key, ensure_group, ensure_repository,
+    AccessKeyDecision, BitbucketHost, EnsuredRepository, GroupDecision, GroupGrant, ProjectKey,
+    RepoName, RepoPermission, RepoSlug, Visibility, ensure_access_key, ensure_group,
+    ensure_repository,
 };
 use fluxstrap_sandbox::bitbucket::{Level, Seed, SeedGroup};
 use fluxstrap_server::bitbucket_http::{HttpTransport, Token};
@@ -74,6 +75,30 @@ impl Sandbox {
             Visibility::Private,
         )
         .await
+    }
+
+    /// A new repository `name` in the seeded project: its project key and slug.
+    pub(crate) async fn new_repository(
+        &self,
+        name: &str,
+    ) -> (ProjectKey, RepoSlug, EnsuredRepository) {
+        let key = ProjectKey::parse(&seed::project().key).unwrap();
+        let ensured = self.repository(&key, name).await.unwrap();
+        let slug = RepoSlug::parse(&ensured.repository.slug).unwrap();
+        (key, slug, ensured)
+    }
+
+    /// Grants the group of `entry` (`name[:permission]`) access to the repository.
+    pub(crate) async fn group(
+        &self,
+        key: &ProjectKey,
+        slug: &RepoSlug,
+        entry: &str,
+    ) -> GroupDecision {
+        let grant = GroupGrant::parse(entry).unwrap();
+        ensure_group(&self.transport, &self.host, key, slug, &grant)
+            .await
+            .unwrap()
     }
 
     /// A run's Bitbucket steps: the repository `name`, the group grant, the access key.

@@ -57,16 +57,9 @@ async fn repositories_are_created_then_adopted_without_writes() {
 
     // The description is reconciled, once.
     let slug = RepoSlug::parse(&first.repository.slug).unwrap();
-    assert!(
-        ensure_description(&s.transport, &s.host, &key, &slug, "Flux fleet")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !ensure_description(&s.transport, &s.host, &key, &slug, "Flux fleet")
-            .await
-            .unwrap()
-    );
+    let describe = || ensure_description(&s.transport, &s.host, &key, &slug, "Flux fleet");
+    assert!(describe().await.unwrap());
+    assert!(!describe().await.unwrap());
 
     let before = s.logged().await;
     let again = s.repository(&key, "Fleet Infra").await.unwrap();
@@ -87,9 +80,7 @@ async fn repositories_are_created_then_adopted_without_writes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_empty_repository_takes_any_branch_as_default() {
     let s = sandbox("develop").await;
-    let key = ProjectKey::parse("PLAT").unwrap();
-    let ensured = s.repository(&key, "apps").await.unwrap();
-    let slug = RepoSlug::parse(&ensured.repository.slug).unwrap();
+    let (key, slug, ensured) = s.new_repository("apps").await;
     // The first commit goes straight to `develop` over git.
     let git = s.bitbucket.admin_git(s.bitbucket.dir().subdir("work"));
     git.run(&["init", "-q", "-b", "develop"]);
@@ -97,16 +88,9 @@ async fn an_empty_repository_takes_any_branch_as_default() {
     let clone = ensured.repository.clone_link("http").unwrap();
     git.run(&["push", "-q", &clone, "develop"]);
 
-    assert!(
-        ensure_default_branch(&s.transport, &s.host, &key, &slug, "develop")
-            .await
-            .unwrap()
-    );
-    assert!(
-        !ensure_default_branch(&s.transport, &s.host, &key, &slug, "develop")
-            .await
-            .unwrap()
-    );
+    let set_default = || ensure_default_branch(&s.transport, &s.host, &key, &slug, "develop");
+    assert!(set_default().await.unwrap());
+    assert!(!set_default().await.unwrap());
     let adopted = s.repository(&key, "apps").await.unwrap();
     assert_eq!(adopted.default_branch.as_deref(), Some("develop"));
     s.bitbucket.stop().await;

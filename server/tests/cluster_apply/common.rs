@@ -72,6 +72,13 @@ pub(crate) async fn sandbox(name: &str, options: Options) -> Sandbox {
 }
 
 impl Sandbox {
+    /// The Secret `name` in flux-system, as stored.
+    pub(crate) fn secret(&self, name: &str) -> Value {
+        self.kube
+            .object("", "Secret", "flux-system", name)
+            .unwrap_or_else(|| panic!("no Secret flux-system/{name}"))
+    }
+
     /// Stops both emulators.
     pub(crate) async fn stop(self) {
         self.kube.stop().await;
@@ -210,25 +217,32 @@ pub(crate) fn writes(kube: &KubeEmulator) -> usize {
         .count()
 }
 
-/// Applies `objects` in stages with [`fast`] waits, reporting no events.
+/// Applies `objects` in stages with [`fast`] waits of `timeout_secs`, reporting no events.
 pub(crate) async fn apply(
     cluster: &Cluster,
     objects: Vec<Value>,
-    timeout: Duration,
+    timeout_secs: u64,
 ) -> fluxstrap_server::Result<Vec<AppliedObject>> {
-    cluster
-        .apply_staged(objects, &fast(timeout), &mut |_| {})
-        .await
+    let wait = fast(Duration::from_secs(timeout_secs));
+    cluster.apply_staged(objects, &wait, &mut |_| {}).await
 }
 
-/// Waits ([`fast`], reporting no events) until flux-system's object of `kind` reports
-/// `revision`.
+/// The Namespace `name`, as objects to apply.
+pub(crate) fn namespace(name: &str) -> Vec<Value> {
+    objects(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
+    ))
+}
+
+/// Waits ([`fast`], `timeout_secs` at most, reporting no events) until flux-system's object
+/// of `kind` reports `revision`.
 pub(crate) async fn wait_synced(
     cluster: &Cluster,
     kind: SyncKind,
     revision: &str,
-    timeout: Duration,
+    timeout_secs: u64,
 ) -> fluxstrap_server::Result<()> {
+    let timeout = Duration::from_secs(timeout_secs);
     cluster
         .wait_synced(
             kind,

@@ -1,12 +1,10 @@
 //! How the engine reaches the cluster: the kubeconfig context given, client certificates.
 
-use std::time::Duration;
-
 use fluxstrap_sandbox::kube::{self, Options};
 use fluxstrap_server::cluster::{Cluster, KubeconfigSource};
 use serde_json::Value;
 
-use super::common::{apply, no_flux, objects, sandbox};
+use super::common::{apply, namespace, no_flux, sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kubeconfig_context_given_is_used_not_the_current_one() {
@@ -32,13 +30,7 @@ async fn the_kubeconfig_context_given_is_used_not_the_current_one() {
     })
     .await
     .unwrap();
-    apply(
-        &chosen,
-        objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: chosen\n"),
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap();
+    apply(&chosen, namespace("chosen"), 10).await.unwrap();
     assert!(sandbox.kube.object("", "Namespace", "", "chosen").is_some());
 
     let current = Cluster::connect(&KubeconfigSource::File {
@@ -47,13 +39,7 @@ async fn the_kubeconfig_context_given_is_used_not_the_current_one() {
     })
     .await
     .unwrap();
-    let error = apply(
-        &current,
-        objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n"),
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap_err();
+    let error = apply(&current, namespace("other"), 10).await.unwrap_err();
     let message = error.to_string();
     assert!(
         message.starts_with("discovering the cluster's API: ")
@@ -77,13 +63,9 @@ async fn client_certificates_with_pkcs8_and_sec1_keys_authenticate_kube_rs() {
         )
         .await;
         let cluster = sandbox.cluster().await;
-        apply(
-            &cluster,
-            objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: by-certificate\n"),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{key:?}: {e}"));
+        apply(&cluster, namespace("by-certificate"), 10)
+            .await
+            .unwrap_or_else(|e| panic!("{key:?}: {e}"));
         assert!(
             sandbox
                 .kube

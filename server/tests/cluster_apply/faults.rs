@@ -18,23 +18,13 @@ async fn a_kustomization_that_never_gets_ready_fails_at_the_timeout_with_fluxs_m
     let (_, revision) = sandbox
         .installed_and_synced(&cluster, sandbox.source_secret())
         .await;
-    wait_synced(
-        &cluster,
-        SyncKind::GitRepository,
-        &revision,
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
+    wait_synced(&cluster, SyncKind::GitRepository, &revision, 30)
+        .await
+        .unwrap();
     let started = Instant::now();
-    let error = wait_synced(
-        &cluster,
-        SyncKind::Kustomization,
-        &revision,
-        Duration::from_secs(3),
-    )
-    .await
-    .unwrap_err();
+    let error = wait_synced(&cluster, SyncKind::Kustomization, &revision, 3)
+        .await
+        .unwrap_err();
     let waited = started.elapsed();
     // flux's words (spec §2.8): the error names the object and surfaces its Ready message.
     assert_eq!(
@@ -65,7 +55,7 @@ async fn a_server_error_halfway_is_reported_and_a_rerun_finishes_the_job() {
         code: 500,
     });
     let component_objects = objects(&components_yaml());
-    let error = apply(&cluster, component_objects.clone(), Duration::from_secs(30))
+    let error = apply(&cluster, component_objects.clone(), 30)
         .await
         .unwrap_err();
     let message = error.to_string();
@@ -74,9 +64,7 @@ async fn a_server_error_halfway_is_reported_and_a_rerun_finishes_the_job() {
         "{message}"
     );
     assert!(message.contains("injected fault"), "{message}");
-    let rerun = apply(&cluster, component_objects, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let rerun = apply(&cluster, component_objects, 30).await.unwrap();
     let created = rerun
         .iter()
         .filter(|a| a.action == ApplyAction::Created)
@@ -100,13 +88,9 @@ async fn deployments_that_never_become_available_time_out_naming_each_component(
         .kube
         .inject(Fault::NeverReady(NeverReady::Deployments));
     let cluster = sandbox.cluster().await;
-    apply(
-        &cluster,
-        objects(&components_yaml()),
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
+    apply(&cluster, objects(&components_yaml()), 30)
+        .await
+        .unwrap();
     let mut events = Vec::new();
     let names: Vec<String> = [
         "source-controller",
@@ -149,15 +133,10 @@ async fn a_wrong_token_makes_the_git_repository_fail_at_once_with_gits_message()
     secret.insert("password".into(), "not-the-token".into());
     let (url, revision) = sandbox.installed_and_synced(&cluster, secret).await;
     let started = Instant::now();
-    let error = wait_synced(
-        &cluster,
-        SyncKind::GitRepository,
-        &revision,
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let error = wait_synced(&cluster, SyncKind::GitRepository, &revision, 30)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "Ready=False must end the wait at once"

@@ -140,9 +140,7 @@ async fn full_install_and_sync_become_healthy_and_a_second_apply_changes_nothing
         .filter(|r| r.method == "PATCH" && !r.path_and_query.contains("dryRun=All"))
         .count();
     let started = Instant::now();
-    let again = apply(&cluster, component_objects, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let again = apply(&cluster, component_objects, 30).await.unwrap();
     let reapply_time = started.elapsed();
     let changed: Vec<String> = again
         .iter()
@@ -258,7 +256,7 @@ async fn legacy_discovery_only_servers_still_resolve_new_custom_kinds() {
     let cluster = sandbox.cluster().await;
     let mut all = objects(&components_yaml());
     all.extend(objects(&sync_yaml("ssh://git@example.com/PLAT/fleet")));
-    let applied = apply(&cluster, all, Duration::from_secs(30)).await.unwrap();
+    let applied = apply(&cluster, all, 30).await.unwrap();
     assert!(applied.iter().all(|a| a.action == ApplyAction::Created));
     assert!(
         sandbox

@@ -10,8 +10,8 @@ use fluxstrap_server::cluster::Cluster;
 use serde_json::Value;
 
 use super::common::{
-    apply, components_yaml, no_flux, objects, reconcile_source_secret, sandbox, sync_yaml,
-    wait_synced,
+    apply, components_yaml, namespace, no_flux, objects, reconcile_source_secret, sandbox,
+    sync_yaml, wait_synced,
 };
 
 /// Polls the object until `done` says yes (the status moved), for up to `timeout`.
@@ -80,9 +80,7 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
     let head = sandbox.push(&https_url, &components, &sync).await;
     let revision = expected_revision("main", &head);
     let cluster = sandbox.cluster().await;
-    apply(&cluster, objects(&components), Duration::from_secs(30))
-        .await
-        .unwrap();
+    apply(&cluster, objects(&components), 30).await.unwrap();
 
     // flux's default deploy key (ECDSA P-384), not registered in Bitbucket yet.
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
@@ -95,9 +93,7 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
     reconcile_source_secret(&cluster, secret.string_data())
         .await
         .unwrap();
-    apply(&cluster, objects(&sync), Duration::from_secs(30))
-        .await
-        .unwrap();
+    apply(&cluster, objects(&sync), 30).await.unwrap();
     let refused = not_ready_message(&cluster).await;
     assert!(refused.ends_with("unable to authenticate, attempted methods [none publickey], no supported methods remain"), "{refused}");
 
@@ -121,14 +117,9 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
         },
     )
     .await;
-    wait_synced(
-        &cluster,
-        SyncKind::Kustomization,
-        &revision,
-        Duration::from_secs(20),
-    )
-    .await
-    .unwrap();
+    wait_synced(&cluster, SyncKind::Kustomization, &revision, 20)
+        .await
+        .unwrap();
 
     // A known_hosts line with another key for the same host: the clone must stop.
     let other = KeyPair::generate(KeySpec::Ed25519, &mut rng).unwrap();
@@ -150,13 +141,7 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
     use base64::Engine as _;
     let sandbox = sandbox("cluster-secrets", no_flux()).await;
     let cluster = sandbox.cluster().await;
-    apply(
-        &cluster,
-        objects("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"),
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap();
+    apply(&cluster, namespace("flux-system"), 10).await.unwrap();
     let mut events = Vec::new();
     let pull = fluxstrap_core::secret::docker_config_json("ghcr.io", "bot", "s3cret");
     let created = cluster
@@ -170,10 +155,7 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
         .await
         .unwrap();
     assert_eq!(created, fluxstrap_server::cluster::SecretAction::Created);
-    let stored = sandbox
-        .kube
-        .object("", "Secret", "flux-system", "regcred")
-        .unwrap();
+    let stored = sandbox.secret("regcred");
     assert_eq!(stored["type"], "kubernetes.io/dockerconfigjson");
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(stored["data"][".dockerconfigjson"].as_str().unwrap())
@@ -199,10 +181,7 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
     .await
     .unwrap();
     assert_eq!(updated, fluxstrap_server::cluster::SecretAction::Updated);
-    let stored = sandbox
-        .kube
-        .object("", "Secret", "flux-system", "flux-system")
-        .unwrap();
+    let stored = sandbox.secret("flux-system");
     let keys: Vec<&String> = stored["data"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["identity", "password", "username"]);
     sandbox.stop().await;

@@ -1,12 +1,16 @@
 //! What both transports push: the flux-system files of v2.9.4 and the commit they go in.
 
-use fluxstrap_server::git::{CommitSpec, FileWrite, WriteMode};
+use std::path::Path;
+
+use fluxstrap_server::git::{CommitSpec, FileWrite, GitAuth, SyncOutcome, WriteMode, sync_files};
 use fluxstrap_testkit::paths::golden_components;
 
+/// flux's own v2.9.4 gotk-components.yaml (the default case).
 pub(crate) fn components() -> Vec<u8> {
     golden_components("default")
 }
 
+/// The three flux-system files, gotk-sync.yaml holding `sync`.
 pub(crate) fn flux_files(sync: &str) -> Vec<FileWrite> {
     vec![
         FileWrite {
@@ -27,6 +31,7 @@ pub(crate) fn flux_files(sync: &str) -> Vec<FileWrite> {
     ]
 }
 
+/// The commit they go in: flux's subject and message, a sign-off, no signature.
 pub(crate) fn commit() -> CommitSpec {
     CommitSpec {
         subject: "component manifests".into(),
@@ -36,4 +41,25 @@ pub(crate) fn commit() -> CommitSpec {
         author_email: "".into(),
         signing: fluxstrap_server::git::Signing::None,
     }
+}
+
+/// Syncs [`flux_files`] (gotk-sync.yaml holding `sync`) to `branch` of `url` in one
+/// [`commit`], reporting no events.
+pub(crate) async fn push_flux_files(
+    url: &str,
+    auth: &GitAuth,
+    branch: &str,
+    sync: &str,
+    jobs: &Path,
+) -> fluxstrap_server::Result<SyncOutcome> {
+    sync_files(
+        url,
+        auth,
+        branch,
+        &flux_files(sync),
+        &commit(),
+        jobs,
+        &mut |_| {},
+    )
+    .await
 }

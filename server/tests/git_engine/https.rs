@@ -6,7 +6,7 @@ use std::time::Instant;
 use fluxstrap_server::git::{GitAuth, Secret, SyncOutcome, sync_files};
 use fluxstrap_testkit::{Bitbucket, Git, seed};
 
-use super::common::{commit, flux_files};
+use super::common::{commit, flux_files, push_flux_files};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn https_push_noop_concurrency_and_cleanup() {
@@ -25,17 +25,9 @@ async fn https_push_noop_concurrency_and_cleanup() {
 
     // First push into the empty repository creates `main`.
     let started = Instant::now();
-    let first = sync_files(
-        &url,
-        &auth,
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let first = push_flux_files(&url, &auth, "main", "v1", &jobs)
+        .await
+        .unwrap();
     println!(
         "git: full flux-system commit pushed over HTTPS in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
@@ -49,23 +41,13 @@ async fn https_push_noop_concurrency_and_cleanup() {
     };
 
     // Unchanged: no commit, no push.
-    let again = sync_files(
-        &url,
-        &auth,
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        again,
-        SyncOutcome::UpToDate {
-            head: first_commit.clone()
-        }
-    );
+    let again = push_flux_files(&url, &auth, "main", "v1", &jobs)
+        .await
+        .unwrap();
+    let up_to_date = SyncOutcome::UpToDate {
+        head: first_commit.clone(),
+    };
+    assert_eq!(again, up_to_date);
 
     // A project/repository token authenticates as Bearer; still nothing to commit.
     let bearer = GitAuth::HttpsBearer {
@@ -84,12 +66,7 @@ async fn https_push_noop_concurrency_and_cleanup() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        again,
-        SyncOutcome::UpToDate {
-            head: first_commit.clone()
-        }
-    );
+    assert_eq!(again, up_to_date);
     assert_eq!(
         bearer_events.last().map(String::as_str),
         Some("✔ component manifests are up to date")
@@ -183,17 +160,9 @@ async fn https_push_noop_concurrency_and_cleanup() {
     );
 
     // A branch that does not exist in a non-empty repository is an error, not a new branch.
-    let missing = sync_files(
-        &url,
-        &auth,
-        "develop",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let missing = push_flux_files(&url, &auth, "develop", "v1", &jobs)
+        .await
+        .unwrap_err();
     assert!(
         missing
             .to_string()

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fluxstrap_server::git::{GitAuth, Secret, SyncOutcome, sync_files};
+use fluxstrap_server::git::{GitAuth, Secret, SyncOutcome};
 use fluxstrap_testkit::{Bitbucket, ssh_keygen};
 
-use super::common::{commit, flux_files};
+use super::common::push_flux_files;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_push_with_access_keys() {
@@ -34,34 +34,18 @@ async fn ssh_push_with_access_keys() {
     };
     let jobs = bitbucket.dir().subdir("jobs");
 
-    let refused = sync_files(
-        &url,
-        &auth(&reader),
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let refused = push_flux_files(&url, &auth(&reader), "main", "v1", &jobs)
+        .await
+        .unwrap_err();
     assert!(
         refused.to_string().contains("not permitted to push"),
         "{refused}"
     );
 
     let started = Instant::now();
-    let pushed = sync_files(
-        &url,
-        &auth(&writer),
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let pushed = push_flux_files(&url, &auth(&writer), "main", "v1", &jobs)
+        .await
+        .unwrap();
     println!(
         "git: full flux-system commit pushed over SSH in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
@@ -71,17 +55,9 @@ async fn ssh_push_with_access_keys() {
         "{pushed:?}"
     );
     // The reader can fetch what was pushed: its clone sees the commit and stops at no change.
-    let noop = sync_files(
-        &url,
-        &auth(&reader),
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let noop = push_flux_files(&url, &auth(&reader), "main", "v1", &jobs)
+        .await
+        .unwrap();
     assert!(matches!(noop, SyncOutcome::UpToDate { .. }), "{noop:?}");
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
     bitbucket.stop().await;
