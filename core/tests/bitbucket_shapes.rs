@@ -1,19 +1,14 @@
 //! The Bitbucket model reads what real servers answered: every recorded response family in
 //! `../shared/bitbucket/recorded` parses into fluxstrap's types.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use fluxstrap_core::bitbucket::{
     AccessKey, ApplicationProperties, Branch, ErrorEnvelope, GroupPermission, Page, Project,
     Repository, User,
 };
+use fluxstrap_testkit::paths::recorded_bitbucket as recorded;
 use serde::de::DeserializeOwned;
-
-fn recorded() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bitbucket/recorded");
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    dir
-}
 
 /// Response bodies of `family` whose name contains `pattern` (not the `.meta.json` files).
 fn bodies(family: &str, pattern: &str) -> Vec<PathBuf> {

@@ -2,30 +2,11 @@
 //! of `cases.tsv` and the 89 real files of `real/INDEX.tsv` (each generated from its own
 //! release's manifests). Everything is read from `../shared/flux` at test time.
 
-use std::path::{Path, PathBuf};
-
 use fluxstrap_core::install::{Distribution, InstallFlags, generate};
-
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: the tests read Flux's releases and outputs from ../shared",
-        dir.display()
-    );
-    dir
-}
+use fluxstrap_testkit::paths::{goldens, real_files, release_files};
 
 fn distribution(version: &str) -> Distribution {
-    let dir = shared().join("releases").join(version).join("manifests");
-    let files = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        });
-    Distribution::from_files(files).unwrap_or_else(|e| panic!("{version}: {e}"))
+    Distribution::from_files(release_files(version)).unwrap_or_else(|e| panic!("{version}: {e}"))
 }
 
 fn generate_for(version: &str, distribution: &Distribution, flags: &str) -> String {
@@ -53,9 +34,21 @@ fn first_difference(got: &str, want: &str) -> String {
     )
 }
 
+/// Exactly `expected` files were compared, and none differs.
+#[track_caller]
+fn assert_none_differ(checked: usize, expected: usize, failures: &[String]) {
+    assert_eq!(checked, expected);
+    assert!(
+        failures.is_empty(),
+        "{} of {expected} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn all_v2_9_4_goldens_are_byte_identical() {
-    let root = shared().join("goldens/v2.9.4");
+    let root = goldens("v2.9.4");
     let cases = std::fs::read_to_string(root.join("cases.tsv")).unwrap();
     let distribution = distribution("v2.9.4");
     let mut checked = 0;
@@ -73,18 +66,12 @@ fn all_v2_9_4_goldens_are_byte_identical() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 19);
-    assert!(
-        failures.is_empty(),
-        "{} of 19 differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_differ(checked, 19, &failures);
 }
 
 #[test]
 fn all_real_files_are_byte_identical() {
-    let root = shared().join("real");
+    let root = real_files();
     let index = std::fs::read_to_string(root.join("INDEX.tsv")).unwrap();
     let mut distributions = std::collections::BTreeMap::new();
     let mut checked = 0;
@@ -105,11 +92,5 @@ fn all_real_files_are_byte_identical() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 89);
-    assert!(
-        failures.is_empty(),
-        "{} of 89 differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_differ(checked, 89, &failures);
 }

@@ -1,29 +1,16 @@
 //! Properties over arbitrary input: option strings and YAML text never make the generator panic
 //! (they give typed errors), and the YAML writer's output reads back as the same value.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use fluxstrap_core::install::{Distribution, InstallFlags, generate};
 use fluxstrap_core::yaml::{Mapping, Value, compare_keys, parse_documents, to_yaml};
+use fluxstrap_testkit::paths::{FLUX_VERSION, release_files};
 use proptest::prelude::*;
 
 fn distribution() -> &'static Distribution {
     static DISTRIBUTION: OnceLock<Distribution> = OnceLock::new();
-    DISTRIBUTION.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/flux/releases/v2.9.4/manifests");
-        let files = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|entry| {
-                let path = entry.unwrap().path();
-                (
-                    path.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&path).unwrap(),
-                )
-            });
-        Distribution::from_files(files).unwrap()
-    })
+    DISTRIBUTION.get_or_init(|| Distribution::from_files(release_files(FLUX_VERSION)).unwrap())
 }
 
 /// Option values: mostly plausible, sometimes anything.

@@ -2,19 +2,13 @@
 //! repositories (`../shared/flux/real-sync`, described by its SOURCES.tsv).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use fluxstrap_core::install::FluxVersion;
 use fluxstrap_core::options::{BranchName, Interval, Namespace};
 use fluxstrap_core::sync::{
     DirectoryEntry, Submodules, SyncOptions, generate_kustomization, generate_sync,
 };
-
-fn real_sync() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux/real-sync");
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    dir
-}
+use fluxstrap_testkit::paths::real_sync;
 
 fn rows() -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(real_sync().join("SOURCES.tsv")).unwrap();

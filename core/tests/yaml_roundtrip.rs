@@ -5,16 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use fluxstrap_core::yaml::{parse_documents, to_yaml_stream};
-
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: the tests read Flux's real outputs from ../shared",
-        dir.display()
-    );
-    dir
-}
+use fluxstrap_testkit::paths::{goldens, real_files, real_sync};
 
 fn yaml_files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -71,21 +62,21 @@ fn assert_round_trips(files: &[PathBuf]) {
 
 #[test]
 fn every_real_flux_file_round_trips_byte_identically() {
-    let files = yaml_files_under(&shared().join("real"));
+    let files = yaml_files_under(&real_files());
     assert_eq!(files.len(), 89, "INDEX.tsv lists 89 distinct real files");
     assert_round_trips(&files);
 }
 
 #[test]
 fn every_v2_9_4_golden_round_trips_byte_identically() {
-    let files = yaml_files_under(&shared().join("goldens/v2.9.4"));
+    let files = yaml_files_under(&goldens("v2.9.4"));
     assert_eq!(files.len(), 19, "cases.tsv lists 19 cases");
     assert_round_trips(&files);
 }
 
 #[test]
 fn real_gotk_sync_files_round_trip_byte_identically() {
-    let root = shared().join("real-sync");
+    let root = real_sync();
     let sources = std::fs::read_to_string(root.join("SOURCES.tsv")).unwrap();
     let mut checked = 0;
     for line in sources.lines().skip(1) {

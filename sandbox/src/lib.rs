@@ -13,7 +13,7 @@ pub use error::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
 
-use bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
+use bitbucket::{BitbucketEmulator, Config, Seed};
 
 /// What `fluxstrap-sandbox up` starts.
 #[derive(Debug, Default)]
@@ -57,19 +57,12 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
     let group = seed.groups.first().cloned();
     // Printed together once everything listens, so READY means ready.
     let mut settings: Vec<String> = Vec::new();
+    let bitbucket_dir = state_dir.join("bitbucket");
     let bitbucket = BitbucketEmulator::start(Config {
-        listen: "127.0.0.1:0".parse().expect("a literal address"),
-        context_path: String::new(),
-        git_root: state_dir.join("bitbucket/git"),
+        // `bitbucket/git`, where a --state kept from earlier runs has its repositories.
+        git_root: bitbucket_dir.join("git"),
         seed,
-        ssh_port: 7999,
-        transport: Transport::Https {
-            certificates: state_dir.join("bitbucket/tls"),
-        },
-        ssh: Ssh::Enabled {
-            listen: "127.0.0.1:0".parse().expect("a literal address"),
-            host_key_dir: state_dir.join("bitbucket/ssh"),
-        },
+        ..Config::loopback(&bitbucket_dir)
     })
     .await?;
     if let Some(sink) = &sink {
@@ -107,12 +100,7 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
         settings.push(format!("BITBUCKET_READONLY_USER={}", reader.name));
         settings.push(format!("BITBUCKET_READONLY_TOKEN={}", reader.token));
     }
-    let kube = kube::KubeEmulator::start(kube::Config {
-        listen: "127.0.0.1:0".parse().expect("a literal address"),
-        state_dir: state_dir.join("kube"),
-        options: kube::Options::default(),
-    })
-    .await?;
+    let kube = kube::KubeEmulator::start(kube::Config::loopback(&state_dir.join("kube"))).await?;
     for fault in kube_faults {
         kube.inject(fault);
     }
@@ -135,32 +123,13 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
     writeln!(out, "{}\nREADY", settings.join("\n"))
         .and_then(|()| out.flush())
         .map_err(Error::io("printing the settings"))?;
-    shutdown_signal().await;
+    fluxstrap_runtime::shutdown_signal().await;
     if let Some(mirror) = mirror {
         mirror.stop();
     }
     kube.stop().await;
     bitbucket.stop().await;
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler cannot fail on Unix");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }
 
 /// Binds a std listener on `address` in non-blocking mode (what axum-server and tokio take),

@@ -70,12 +70,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> fluxstrap_sandbox::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    fluxstrap_runtime::init_logging();
     match Cli::parse().command {
         Command::Up {
             state,
@@ -86,8 +81,21 @@ async fn run() -> fluxstrap_sandbox::Result<()> {
             request_log,
             releases,
         } => {
+            // Without --state, a temporary directory that goes when the sandbox stops.
+            let temporary = match state {
+                Some(_) => None,
+                None => Some(
+                    tempfile::Builder::new()
+                        .prefix("fluxstrap-sandbox-")
+                        .tempdir()
+                        .map_err(fluxstrap_sandbox::Error::io("creating a state directory"))?,
+                ),
+            };
             let state = state.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("fluxstrap-sandbox-{}", std::process::id()))
+                temporary
+                    .as_ref()
+                    .map(|dir| dir.path().to_path_buf())
+                    .unwrap_or_default()
             });
             let seed = match seed {
                 Some(path) => std::fs::read(&path)

@@ -172,12 +172,12 @@ mod tests {
 
     #[test]
     fn archives_are_deterministic_and_hold_the_files() {
-        let dir = std::env::temp_dir().join(format!("fluxstrap-mirror-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         std::fs::write(dir.join("b.yaml"), "b: 1\n").unwrap();
         std::fs::write(dir.join("a.yaml"), "a: 1\n").unwrap();
-        let first = archive_of(&dir).unwrap();
-        assert_eq!(first, archive_of(&dir).unwrap());
+        let first = archive_of(dir).unwrap();
+        assert_eq!(first, archive_of(dir).unwrap());
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(first.as_slice()));
         let names: Vec<String> = archive
             .entries()
@@ -185,6 +185,5 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.yaml", "b.yaml"]);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

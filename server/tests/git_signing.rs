@@ -2,16 +2,15 @@
 //! matching public key: SSH signing (ed25519 key with a passphrase) and OpenPGP signing (an
 //! armored key ring with a passphrase, with and without a key id).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config};
 use fluxstrap_server::git::{
     CommitSpec, FileWrite, GitAuth, Secret, Signing, SyncOutcome, WriteMode, sync_files,
 };
+use fluxstrap_testkit::{Bitbucket, Git, TempDir, seed, ssh_keygen};
 
-const ADMIN: &str = "admin-token-0123456789abcdef";
-
+/// Runs a command that must succeed; returns its stdout.
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
@@ -22,34 +21,19 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::PathBuf, String) {
-    let bitbucket = BitbucketEmulator::start(Config::loopback(root))
-        .await
-        .unwrap();
+/// Pushes a commit signed with `signing` to a new repository `repo` of a fresh sandbox, and
+/// clones it into `root`; returns the clone and the commit.
+async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (PathBuf, String) {
+    let bitbucket = Bitbucket::loopback(repo).start().await;
     let ca = bitbucket.ca_file().unwrap().to_path_buf();
-    run(Command::new("curl")
-        .args(["-sf", "-X", "POST", "--cacert"])
-        .arg(&ca)
-        .args([
-            "-H",
-            &format!("Authorization: Bearer {ADMIN}"),
-            "-H",
-            "Content-Type: application/json",
-            "--data",
-            &format!(r#"{{"name":"{repo}","defaultBranch":"main"}}"#),
-        ])
-        .arg(format!(
-            "{}/rest/api/1.0/projects/PLAT/repos",
-            bitbucket.base_url()
-        )));
-    let url = format!("{}/scm/plat/{repo}.git", bitbucket.base_url());
-    let jobs = root.join("jobs");
-    std::fs::create_dir_all(&jobs).unwrap();
+    bitbucket.create_repository(repo);
+    let url = bitbucket.scm_url(repo);
+    let jobs = bitbucket.dir().subdir("jobs");
     let outcome = sync_files(
         &url,
         &GitAuth::Https {
-            username: "admin".into(),
-            token: Secret::new(ADMIN),
+            username: seed::admin().name.clone(),
+            token: Secret::new(&seed::admin().token),
             ca_file: Some(ca.clone()),
         },
         "main",
@@ -77,32 +61,20 @@ async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (std::path::P
     // No key, passphrase or GnuPG home of the job is left.
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
     let check = root.join(format!("check-{repo}"));
-    run(Command::new("git")
-        .env("GIT_SSL_CAINFO", &ca)
-        .args([
-            "-c",
-            &format!("http.extraHeader=Authorization: Bearer {ADMIN}"),
-            "clone",
-            "-q",
-            &url,
-        ])
-        .arg(&check));
+    bitbucket
+        .admin_git(root)
+        .run(&["clone", "-q", &url, check.to_str().unwrap()]);
     bitbucket.stop().await;
     (check, commit)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_signed_commit_verifies() {
-    let root = std::env::temp_dir().join(format!("fluxstrap-git-sshsig-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    let key = root.join("signer");
-    run(Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "sesame", "-f"])
-        .arg(&key));
+    let root = TempDir::new("git-sshsig");
+    let key = ssh_keygen(root.path(), "signer", "ed25519", &["-N", "sesame"]);
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let (check, commit) = push_signed(
-        &root,
+        root.path(),
         "sshsig",
         Signing::Ssh {
             private_key: Secret::new(std::fs::read_to_string(&key).unwrap()),
@@ -112,29 +84,20 @@ async fn ssh_signed_commit_verifies() {
     .await;
     let allowed = root.join("allowed_signers");
     std::fs::write(&allowed, format!("* {}", public.trim())).unwrap();
-    let verified = Command::new("git")
-        .arg("-C")
-        .arg(&check)
-        .arg("-c")
-        .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()))
-        .args(["verify-commit", &commit])
-        .output()
-        .unwrap();
+    let allowed_signers = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
+    let verified = Git::new(&check).output(&["-c", &allowed_signers, "verify-commit", &commit]);
     assert!(
         verified.status.success(),
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
     assert!(String::from_utf8_lossy(&verified.stderr).contains("Good \"git\" signature"));
-    let _ = std::fs::remove_dir_all(root);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn openpgp_signed_commit_verifies() {
-    let root = std::env::temp_dir().join(format!("fluxstrap-git-pgpsig-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let home = root.join("gnupg");
-    std::fs::create_dir_all(&home).unwrap();
+    let root = TempDir::new("git-pgpsig");
+    let home = root.subdir("gnupg");
     restrict(&home);
     let gpg = |args: &[&str]| {
         run(Command::new("gpg")
@@ -167,7 +130,7 @@ async fn openpgp_signed_commit_verifies() {
         ("pgp-by-id", Some(fingerprint.clone())),
     ] {
         let (check, commit) = push_signed(
-            &root,
+            root.path(),
             repo,
             Signing::OpenPgp {
                 key_ring: Secret::new(ring.clone()),
@@ -176,13 +139,10 @@ async fn openpgp_signed_commit_verifies() {
             },
         )
         .await;
-        let verified = Command::new("git")
-            .env("GNUPGHOME", &home)
-            .arg("-C")
-            .arg(&check)
-            .args(["verify-commit", "--raw", &commit])
-            .output()
-            .unwrap();
+        let verified =
+            Git::new(&check)
+                .env("GNUPGHOME", &home)
+                .output(&["verify-commit", "--raw", &commit]);
         let status = String::from_utf8_lossy(&verified.stderr);
         assert!(verified.status.success(), "{status}");
         assert!(
@@ -194,7 +154,6 @@ async fn openpgp_signed_commit_verifies() {
         .env("GNUPGHOME", &home)
         .args(["--kill", "gpg-agent"])
         .status();
-    let _ = std::fs::remove_dir_all(root);
 }
 
 fn restrict(path: &Path) {

@@ -1,23 +1,20 @@
 //! `fluxstrap install --export` as a user runs it: the real binary, the v2.9.4 release files
 //! from `../shared` (as a directory and as a manifests.tar.gz), compared with flux's output.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn shared() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/flux");
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    dir
-}
+use fluxstrap_testkit::TempDir;
+use fluxstrap_testkit::paths::{
+    FLUX_VERSION, golden_components as golden, release_files, release_manifests,
+};
 
 fn fluxstrap(args: &[&str]) -> Output {
+    // An empty cache, so nothing but --manifests can be used.
+    let cache = TempDir::new("empty-cache");
     Command::new(env!("CARGO_BIN_EXE_fluxstrap"))
         .args(args)
         // An empty cache and releases nobody serves, so nothing but --manifests can be used.
-        .env(
-            "FLUXSTRAP_CACHE_DIR",
-            std::env::temp_dir().join("fluxstrap-empty-cache"),
-        )
+        .env("FLUXSTRAP_CACHE_DIR", cache.path())
         .env(
             "FLUXSTRAP_RELEASES_URL",
             "http://127.0.0.1:9/releases/download",
@@ -26,53 +23,39 @@ fn fluxstrap(args: &[&str]) -> Output {
         .expect("running fluxstrap")
 }
 
-fn golden(case: &str) -> Vec<u8> {
-    std::fs::read(
-        shared()
-            .join("goldens/v2.9.4")
-            .join(case)
-            .join("gotk-components.yaml"),
-    )
-    .unwrap()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fluxstrap-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// fluxstrap succeeded and wrote flux's own output for the golden `case`.
+#[track_caller]
+fn assert_exported(out: &Output, case: &str) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout == golden(case), "differs from the {case} golden");
 }
 
 #[test]
 fn exports_the_default_install_from_a_directory() {
-    let manifests = shared().join("releases/v2.9.4/manifests");
+    let manifests = release_manifests(FLUX_VERSION);
     let out = fluxstrap(&[
         "install",
         "--export",
         "--manifests",
         manifests.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stdout == golden("default"),
-        "differs from the default golden"
-    );
+    assert_exported(&out, "default");
 }
 
 #[test]
 fn exports_from_a_manifests_tar_gz_with_flags() {
-    let dir = temp_dir("tarball");
+    let dir = TempDir::new("tarball");
     let archive = dir.join("manifests.tar.gz");
     // A flat archive of the nine files, as Flux publishes it.
     let status = Command::new("tar")
         .arg("-czf")
         .arg(&archive)
         .arg("-C")
-        .arg(shared().join("releases/v2.9.4/manifests"))
+        .arg(release_manifests(FLUX_VERSION))
         .args([
             "helm-controller.yaml",
             "image-automation-controller.yaml",
@@ -99,16 +82,7 @@ fn exports_from_a_manifests_tar_gz_with_flags() {
         "--log-level=error",
         "--toleration-keys=dedicated",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stdout == golden("combo-2"),
-        "differs from the combo-2 golden"
-    );
-    std::fs::remove_dir_all(dir).unwrap();
+    assert_exported(&out, "combo-2");
 }
 
 #[test]
@@ -150,17 +124,17 @@ fn missing_manifests_say_how_to_get_them() {
 
 #[test]
 fn broken_release_files_are_reported_with_file_and_line() {
-    let dir = temp_dir("broken");
-    for entry in std::fs::read_dir(shared().join("releases/v2.9.4/manifests")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    let dir = TempDir::new("broken");
+    for (name, content) in release_files(FLUX_VERSION) {
+        std::fs::write(dir.join(name), content).unwrap();
     }
+    let manifests = dir.path().to_str().unwrap();
     std::fs::write(
         dir.join("policies.yaml"),
         "apiVersion: v1\nkind: [unclosed\n",
     )
     .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", dir.to_str().unwrap()]);
+    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -173,11 +147,10 @@ fn broken_release_files_are_reported_with_file_and_line() {
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n",
     )
     .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", dir.to_str().unwrap()]);
+    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("✗ policies.yaml:6: the document has no kind or no metadata.name"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -3,27 +3,12 @@
 
 use std::time::Duration;
 
-use fluxstrap_sandbox::bitbucket::{BitbucketEmulator, Config, Seed, Ssh, Transport};
 use fluxstrap_server::ssh_scan::scan_host_key;
+use fluxstrap_testkit::Bitbucket;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scanning_finds_the_servers_host_key() {
-    let root = std::env::temp_dir().join(format!("fluxstrap-scan-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let bitbucket = BitbucketEmulator::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        context_path: String::new(),
-        git_root: root.join("repos"),
-        seed: Seed::default(),
-        ssh_port: 7999,
-        transport: Transport::Http,
-        ssh: Ssh::Enabled {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            host_key_dir: root.join("ssh"),
-        },
-    })
-    .await
-    .unwrap();
+    let bitbucket = Bitbucket::loopback("scan").plain_http().start().await;
     let target = bitbucket
         .ssh_url()
         .unwrap()
@@ -34,7 +19,7 @@ async fn scanning_finds_the_servers_host_key() {
         .unwrap();
     assert_eq!(line, bitbucket.ssh_known_hosts().unwrap());
     // OpenSSH accepts the line: ssh-keygen finds the host in a known_hosts file holding it.
-    let file = root.join("known_hosts");
+    let file = bitbucket.dir().join("known_hosts");
     std::fs::write(&file, format!("{line}\n")).unwrap();
     let host = line.split_whitespace().next().unwrap();
     let found = std::process::Command::new("ssh-keygen")
@@ -58,5 +43,4 @@ async fn scanning_finds_the_servers_host_key() {
         "{refused}"
     );
     bitbucket.stop().await;
-    let _ = std::fs::remove_dir_all(root);
 }

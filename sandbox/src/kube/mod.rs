@@ -107,6 +107,18 @@ pub struct Config {
     pub options: Options,
 }
 
+impl Config {
+    /// A free loopback port with the default [`Options`], the kubeconfig and everything else
+    /// kept in `state_dir`: what tests and `up` start.
+    pub fn loopback(state_dir: &std::path::Path) -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_dir: state_dir.to_path_buf(),
+            options: Options::default(),
+        }
+    }
+}
+
 /// What never becomes ready (fault knob).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NeverReady {

@@ -1,0 +1,71 @@
+//! What the suite's tests share: the seeded tokens, one curl call, the emulator over HTTP, and
+//! the shape check against recorded real answers.
+
+use fluxstrap_testkit::paths::recorded_answer as recorded;
+use fluxstrap_testkit::{Bitbucket, Curl, CurlAnswer, seed};
+use serde_json::Value;
+
+/// The seeded admin's token.
+pub(crate) fn admin() -> &'static str {
+    &seed::admin().token
+}
+
+/// The seeded reader's token.
+pub(crate) fn reader() -> &'static str {
+    &seed::reader().token
+}
+
+/// One HTTP call; `auth` is a Bearer token, or `user:token` for Basic.
+pub(crate) fn curl(method: &str, url: &str, auth: Option<&str>, body: Option<&str>) -> CurlAnswer {
+    let mut request = Curl::new(method, url);
+    request = match auth.map(|auth| (auth, auth.split_once(':'))) {
+        Some((_, Some((user, token)))) => request.basic(user, token),
+        Some((token, None)) => request.bearer(token),
+        None => request,
+    };
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send()
+}
+
+/// The emulator over plain HTTP without SSH, below `context_path`.
+pub(crate) async fn start(name: &str, context_path: &str) -> Bitbucket {
+    Bitbucket::loopback(&format!("bb-{name}"))
+        .context_path(context_path)
+        .plain_http()
+        .without_ssh()
+        .start()
+        .await
+}
+
+/// `actual` has the fields and JSON types of the recorded real answer `path`.
+#[track_caller]
+pub(crate) fn assert_recorded_shape(path: &str, actual: &Value) {
+    assert_same_shape(&recorded(path), actual, "$");
+}
+
+/// Field names and JSON types of `actual` cover those of the real `expected` answer.
+pub(crate) fn assert_same_shape(expected: &Value, actual: &Value, at: &str) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, value) in e {
+                let Some(other) = a.get(key) else {
+                    panic!("{at}.{key} is missing (real Bitbucket has it)");
+                };
+                assert_same_shape(value, other, &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if let (Some(first), Some(other)) = (e.first(), a.first()) {
+                assert_same_shape(first, other, &format!("{at}[0]"));
+            }
+        }
+        (Value::Null, _) | (_, Value::Null) => {}
+        (e, a) => assert_eq!(
+            std::mem::discriminant(e),
+            std::mem::discriminant(a),
+            "{at}: real {e}, emulator {a}"
+        ),
+    }
+}
