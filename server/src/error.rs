@@ -71,15 +71,6 @@ pub enum Error {
         pending: Vec<String>,
     },
 
-    #[error("timed out waiting for all resources to be ready")]
-    ComponentsNotReady {
-        /// The controllers whose Deployment is missing or not ready.
-        components: Vec<String>,
-    },
-
-    #[error("error while waiting for {kind} to be ready: '{reason}'")]
-    WaitFailed { kind: &'static str, reason: String },
-
     #[error("cannot read the Flux release manifests at {path}: {source}")]
     ReadManifests {
         path: PathBuf,
@@ -138,16 +129,6 @@ pub enum Error {
         path: PathBuf,
         #[source]
         source: std::io::Error,
-    },
-
-    #[error("failed to push to {url}: {report}")]
-    PushFailed { url: String, report: String },
-
-    #[error("the branch \"{branch}\" kept moving while pushing ({attempts} attempts): {report}")]
-    BranchKeptMoving {
-        branch: String,
-        attempts: usize,
-        report: String,
     },
 
     #[error(

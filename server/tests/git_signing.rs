@@ -5,9 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fluxstrap_server::git::{
-    CommitSpec, FileWrite, GitAuth, Secret, Signing, SyncOutcome, WriteMode, sync_files,
-};
+use fluxstrap_core::bootstrap::ports::{Checkout, CommitRequest, Git as _, PushResult};
+use fluxstrap_server::git::{GitAuth, NativeGit, Secret, Signing};
 use fluxstrap_testkit::{Bitbucket, Git, TempDir, seed, ssh_keygen};
 
 /// Runs a command that must succeed; returns its stdout.
@@ -29,35 +28,31 @@ async fn push_signed(root: &Path, repo: &str, signing: Signing) -> (PathBuf, Str
     bitbucket.create_repository(repo);
     let url = bitbucket.scm_url(repo);
     let jobs = bitbucket.dir().subdir("jobs");
-    let outcome = sync_files(
-        &url,
-        &GitAuth::Https {
+    let git = NativeGit::new(
+        GitAuth::Https {
             username: seed::admin().name.clone(),
             token: Secret::new(&seed::admin().token),
             ca_file: Some(ca.clone()),
         },
-        "main",
-        &[FileWrite {
-            path: "clusters/prod/flux-system/gotk-sync.yaml".into(),
-            content: b"sync\n".to_vec(),
-            mode: WriteMode::Overwrite,
-        }],
-        &CommitSpec {
-            subject: "sync manifests".into(),
+        signing,
+        jobs.clone(),
+    );
+    let mut checkout = git.clone(&url, "main").await.unwrap();
+    checkout
+        .write("clusters/prod/flux-system/gotk-sync.yaml", b"sync\n")
+        .await
+        .unwrap();
+    let commit = checkout
+        .commit(&CommitRequest {
             message: "Add Flux sync manifests".into(),
-            appendix: None,
             author_name: "Flux".into(),
             author_email: "flux@example.com".into(),
-            signing,
-        },
-        &jobs,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
-    let SyncOutcome::Pushed { commit, .. } = outcome else {
-        panic!("{outcome:?}")
-    };
+        })
+        .await
+        .unwrap()
+        .expect("a new file is a change");
+    assert_eq!(checkout.push().await.unwrap(), PushResult::Pushed);
+    drop(checkout);
     // No key, passphrase or GnuPG home of the job is left.
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
     let check = root.join(format!("check-{repo}"));

@@ -11,8 +11,9 @@ use kube::discovery::{ApiResource, Discovery, Scope};
 use serde_json::Value;
 
 use fluxstrap_core::bootstrap::Mode;
+use fluxstrap_core::bootstrap::ports::ApplyProgress;
 
-use super::{Cluster, ClusterEvent, WaitSettings};
+use super::{Cluster, WaitSettings};
 use crate::error::{Error, Result};
 
 /// flux applies as this field manager, so ownership matches objects the real CLI applied.
@@ -154,7 +155,7 @@ impl Cluster {
         &self,
         objects: Vec<Value>,
         definitions_wait: &WaitSettings,
-        on_event: &mut (dyn FnMut(ClusterEvent) + Send),
+        on_event: &mut (dyn FnMut(ApplyProgress) + Send),
     ) -> Result<Vec<AppliedObject>> {
         self.apply_staged_in(objects, Mode::Apply, definitions_wait, &mut |event| {
             on_event(event)
@@ -168,7 +169,7 @@ impl Cluster {
         objects: Vec<Value>,
         mode: Mode,
         definitions_wait: &WaitSettings,
-        on_event: &mut dyn FnMut(ClusterEvent),
+        on_event: &mut dyn FnMut(ApplyProgress),
     ) -> Result<Vec<AppliedObject>> {
         let mut stages: [Vec<Prepared>; 2] = [Vec::new(), Vec::new()];
         for body in objects {
@@ -194,7 +195,7 @@ impl Cluster {
             let mut changed = Vec::new();
             for prepared in stage.iter() {
                 let action = self.apply_one(&discovery, prepared, mode).await?;
-                on_event(ClusterEvent::Applied {
+                on_event(ApplyProgress::Applied {
                     object: prepared.object.display(),
                     action,
                 });
@@ -207,7 +208,7 @@ impl Cluster {
                 });
             }
             if index == 0 && !changed.is_empty() && mode == Mode::Apply {
-                on_event(ClusterEvent::WaitingForDefinitions {
+                on_event(ApplyProgress::WaitingForDefinitions {
                     count: changed.len(),
                 });
                 self.wait_for_objects(&discovery, &changed, definitions_wait)

@@ -1,14 +1,12 @@
-//! The cluster side of a bootstrap, with kube-rs: staged server-side apply as the real `flux`
-//! does it (field manager `flux`, definitions first, wait, re-discover, then the rest), plain
-//! create/update of Secrets, and the waits for Flux to report the pushed commit. Every decision
-//! (order, stages, drift, health, "reconciled?") comes from `fluxstrap_core::cluster`; this module
-//! only performs the requests and the polling.
+//! The cluster side of a bootstrap, with kube-rs: the bootstrap engine's cluster port. Staged
+//! server-side apply as the real `flux` does it (field manager `flux`, definitions first, wait,
+//! re-discover, then the rest), reads of any kind, plain create/update of Secrets, reconcile
+//! requests. Every decision (order, stages, drift, health, what to wait for) comes from
+//! `fluxstrap_core`; this module only performs the requests.
 
 mod apply;
-mod events;
 mod port;
 mod secret;
-mod steps;
 mod wait;
 
 use std::path::PathBuf;
@@ -19,10 +17,8 @@ use kube::{Client, Config};
 use crate::error::{Error, Result};
 
 pub use apply::AppliedObject;
-pub use events::ClusterEvent;
 pub use secret::SecretAction;
-pub use steps::ComponentsStep;
-pub use wait::{ComponentHealth, WaitSettings};
+pub use wait::WaitSettings;
 
 /// Where the cluster's connection settings come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

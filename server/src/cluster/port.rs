@@ -16,7 +16,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Scope};
 use serde_json::Value;
 
-use super::{Cluster, ClusterEvent, WaitSettings};
+use super::{Cluster, WaitSettings};
 use crate::error::Error;
 
 fn port_error(error: Error) -> PortError {
@@ -89,16 +89,7 @@ impl ports::Cluster for Cluster {
             interval: Duration::from_millis(250),
             timeout: definitions_timeout,
         };
-        let mut report = |event: ClusterEvent| match event {
-            ClusterEvent::Applied { object, action } => {
-                progress(ApplyProgress::Applied { object, action })
-            }
-            ClusterEvent::WaitingForDefinitions { count } => {
-                progress(ApplyProgress::WaitingForDefinitions { count })
-            }
-            _ => {}
-        };
-        self.apply_staged_in(objects, mode, &wait, &mut report)
+        self.apply_staged_in(objects, mode, &wait, progress)
             .await
             .map_err(port_error)
     }
@@ -159,7 +150,7 @@ impl ports::Cluster for Cluster {
         secret_type: Option<&str>,
         string_data: BTreeMap<String, String>,
     ) -> PortResult<SecretAction> {
-        self.reconcile_secret(namespace, name, secret_type, string_data, &mut |_| {})
+        self.reconcile_secret(namespace, name, secret_type, string_data)
             .await
             .map_err(port_error)
     }

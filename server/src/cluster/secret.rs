@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ObjectMeta, PostParams};
 
-use super::{Cluster, ClusterEvent};
+use super::Cluster;
 use crate::error::{Error, Result};
 
 pub use fluxstrap_core::bootstrap::ports::SecretAction;
@@ -20,7 +20,6 @@ impl Cluster {
         name: &str,
         secret_type: Option<&str>,
         string_data: BTreeMap<String, String>,
-        on_event: &mut (dyn FnMut(ClusterEvent) + Send),
     ) -> Result<SecretAction> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
         let params = PostParams {
@@ -59,10 +58,6 @@ impl Cluster {
                 SecretAction::Updated
             }
         };
-        on_event(ClusterEvent::SecretReconciled {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        });
         Ok(action)
     }
 }

@@ -8,7 +8,7 @@ use fluxstrap_core::bootstrap::ports::{self, CommitRequest, PortError, PortResul
 use fluxstrap_core::sync::DirectoryEntry;
 
 use super::command::{Git, GitAuth};
-use super::files::{FileWrite, WriteMode, resolve, write_files};
+use super::files::{resolve, write_file};
 use super::workdir::JobDir;
 use super::{CommitSpec, Signing, clone, commit_staged};
 use crate::error::Error;
@@ -136,15 +136,7 @@ impl ports::Checkout for NativeCheckout {
     }
 
     async fn write(&mut self, path: &str, content: &[u8]) -> PortResult<()> {
-        write_files(
-            &self.dir,
-            &[FileWrite {
-                path: path.to_string(),
-                content: content.to_vec(),
-                mode: WriteMode::Overwrite,
-            }],
-        )
-        .map_err(port_error)?;
+        write_file(&self.dir, path, content).map_err(port_error)?;
         self.written.push(path.to_string());
         Ok(())
     }
@@ -167,9 +159,7 @@ impl ports::Checkout for NativeCheckout {
             return Ok(None);
         }
         let spec = CommitSpec {
-            subject: String::new(),
             message: request.message.clone(),
-            appendix: None,
             author_name: request.author_name.clone(),
             author_email: request.author_email.clone(),
             signing: self.signing.clone(),

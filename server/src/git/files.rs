@@ -7,26 +7,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Whether an existing file is replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    /// Always written.
-    Overwrite,
-    /// Written only when absent (flux keeps an existing `kustomization.yaml`).
-    CreateOnly,
-}
-
-/// One file to write into the repository.
-#[derive(Debug, Clone)]
-pub struct FileWrite {
-    /// Relative to the repository root, `/`-separated.
-    pub path: String,
-    /// The bytes to write.
-    pub content: Vec<u8>,
-    /// Whether an existing file is replaced.
-    pub mode: WriteMode,
-}
-
 fn refuse(path: &str, reason: &'static str) -> Error {
     Error::UnsafeRepositoryPath {
         path: path.to_string(),
@@ -84,76 +64,37 @@ pub(super) fn resolve(root: &Path, relative: &str) -> Result<(PathBuf, bool)> {
     Ok((path, false))
 }
 
-/// Writes `writes` into the clone at `root`; returns the paths written (a `CreateOnly` file
-/// that exists is skipped).
-pub fn write_files(root: &Path, writes: &[FileWrite]) -> Result<Vec<String>> {
-    let mut written = Vec::new();
-    for write in writes {
-        let (path, exists) = resolve(root, &write.path)?;
-        if write.mode == WriteMode::CreateOnly && exists {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            // Every existing component was checked above; only missing ones are created.
-            std::fs::create_dir_all(parent).map_err(|source| Error::JobFile {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        std::fs::write(&path, &write.content).map_err(|source| Error::JobFile {
-            path: path.clone(),
+/// Writes `content` to `relative` in the clone at `root`, creating missing directories.
+pub fn write_file(root: &Path, relative: &str, content: &[u8]) -> Result<()> {
+    let (path, _) = resolve(root, relative)?;
+    if let Some(parent) = path.parent() {
+        // Every existing component was checked above; only missing ones are created.
+        std::fs::create_dir_all(parent).map_err(|source| Error::JobFile {
+            path: parent.to_path_buf(),
             source,
         })?;
-        written.push(write.path.clone());
     }
-    Ok(written)
+    std::fs::write(&path, content).map_err(|source| Error::JobFile { path, source })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(path: &str, mode: WriteMode) -> FileWrite {
-        FileWrite {
-            path: path.into(),
-            content: b"new\n".to_vec(),
-            mode,
-        }
-    }
-
     #[test]
-    fn files_are_written_and_create_only_files_kept() {
+    fn files_are_written_into_new_directories() {
         let clone = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(clone.path().join("clusters/a/flux-system")).unwrap();
-        std::fs::write(
-            clone
-                .path()
-                .join("clusters/a/flux-system/kustomization.yaml"),
-            "mine\n",
-        )
-        .unwrap();
-        let written = write_files(
+        write_file(
             clone.path(),
-            &[
-                file(
-                    "clusters/a/flux-system/gotk-sync.yaml",
-                    WriteMode::Overwrite,
-                ),
-                file(
-                    "clusters/a/flux-system/kustomization.yaml",
-                    WriteMode::CreateOnly,
-                ),
-            ],
+            "clusters/a/flux-system/gotk-sync.yaml",
+            b"new\n",
         )
         .unwrap();
-        assert_eq!(written, ["clusters/a/flux-system/gotk-sync.yaml"]);
-        let kept = std::fs::read_to_string(
-            clone
-                .path()
-                .join("clusters/a/flux-system/kustomization.yaml"),
-        )
-        .unwrap();
-        assert_eq!(kept, "mine\n");
+        let written =
+            std::fs::read(clone.path().join("clusters/a/flux-system/gotk-sync.yaml")).unwrap();
+        assert_eq!(written, b"new\n");
+        let (_, exists) = resolve(clone.path(), "clusters/a/flux-system/gotk-sync.yaml").unwrap();
+        assert!(exists);
     }
 
     #[test]
@@ -169,7 +110,7 @@ mod tests {
             "a/.GIT/hooks/pre-commit",
             "a/.Git",
         ] {
-            let error = write_files(clone.path(), &[file(path, WriteMode::Overwrite)]).unwrap_err();
+            let error = write_file(clone.path(), path, b"x").unwrap_err();
             assert!(
                 matches!(error, Error::UnsafeRepositoryPath { .. }),
                 "{path}: {error}"
@@ -183,8 +124,7 @@ mod tests {
         let clone = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(clone.path().join("clusters/x")).unwrap();
-        // A committed directory link pointing outside, and a dangling file link that would
-        // defeat CreateOnly.
+        // A committed directory link pointing outside, and a dangling file link.
         std::os::unix::fs::symlink(outside.path(), clone.path().join("clusters/x/flux-system"))
             .unwrap();
         std::fs::create_dir_all(clone.path().join("clusters/y/flux-system")).unwrap();
@@ -195,21 +135,16 @@ mod tests {
                 .join("clusters/y/flux-system/kustomization.yaml"),
         )
         .unwrap();
-        for (path, mode) in [
-            (
-                "clusters/x/flux-system/gotk-sync.yaml",
-                WriteMode::Overwrite,
-            ),
-            (
-                "clusters/y/flux-system/kustomization.yaml",
-                WriteMode::CreateOnly,
-            ),
-            (
-                "clusters/y/flux-system/kustomization.yaml",
-                WriteMode::Overwrite,
-            ),
+        for path in [
+            "clusters/x/flux-system/gotk-sync.yaml",
+            "clusters/y/flux-system/kustomization.yaml",
         ] {
-            let error = write_files(clone.path(), &[file(path, mode)]).unwrap_err();
+            let error = write_file(clone.path(), path, b"x").unwrap_err();
+            assert!(
+                error.to_string().contains("symbolic link"),
+                "{path}: {error}"
+            );
+            let error = resolve(clone.path(), path).unwrap_err();
             assert!(
                 error.to_string().contains("symbolic link"),
                 "{path}: {error}"

@@ -80,13 +80,13 @@ async fn an_apply_failing_halfway_and_a_killed_run_are_finished_by_the_next_run(
     let mut child = command.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let killed = blocking(move || {
-        for line in BufReader::new(stderr).lines() {
-            if line.unwrap().starts_with("► pushing component manifests") {
-                child.kill().unwrap();
-                return child.wait().unwrap();
-            }
-        }
-        panic!("the run ended before pushing");
+        let pushing = BufReader::new(stderr)
+            .lines()
+            .any(|line| line.unwrap().starts_with("► pushing component manifests"));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(pushing, "the run ended before pushing");
+        status
     })
     .await;
     assert!(!killed.success());

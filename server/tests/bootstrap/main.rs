@@ -11,3 +11,4 @@ mod faults;
 mod first_run;
 mod input;
 mod variants;
+mod waits;

@@ -1,18 +1,19 @@
-//! What the suite's tests share: the flux-system files, both emulators, fast waits.
+//! What the suite's tests share: the flux-system files, both emulators, a push through the git
+//! port, polls of the Flux objects.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fluxstrap_core::cluster::SyncKind;
+use fluxstrap_core::bootstrap::ports::{Checkout, CommitRequest, Git as _, PushResult};
 use fluxstrap_core::cluster::{expected_revision, objects_from_documents};
 use fluxstrap_core::install::InstallFlags;
 use fluxstrap_core::options::{BranchName, Interval, Namespace};
 use fluxstrap_core::sync::{SyncOptions, generate_sync};
 use fluxstrap_sandbox::kube::{self, KubeEmulator, Options};
 use fluxstrap_server::cluster::{
-    AppliedObject, Cluster, ComponentsStep, KubeconfigSource, SecretAction, WaitSettings,
+    AppliedObject, Cluster, KubeconfigSource, SecretAction, WaitSettings,
 };
-use fluxstrap_server::git::{CommitSpec, FileWrite, GitAuth, Secret, WriteMode, sync_files};
+use fluxstrap_server::git::{GitAuth, NativeGit, Secret, Signing};
 use fluxstrap_testkit::paths::release_manifests;
 use fluxstrap_testkit::{Bitbucket, Kube, seed};
 use serde_json::Value;
@@ -102,49 +103,31 @@ impl Sandbox {
         }
     }
 
-    /// Pushes the flux-system files; returns the commit the cluster must report.
+    /// Pushes the flux-system files through the git port; returns the pushed commit.
     pub(crate) async fn push(&self, url: &str, components: &str, sync: &str) -> String {
-        let writes = vec![
-            FileWrite {
-                path: "clusters/dev/flux-system/gotk-components.yaml".into(),
-                content: components.as_bytes().to_vec(),
-                mode: WriteMode::Overwrite,
-            },
-            FileWrite {
-                path: "clusters/dev/flux-system/gotk-sync.yaml".into(),
-                content: sync.as_bytes().to_vec(),
-                mode: WriteMode::Overwrite,
-            },
-            FileWrite {
-                path: "clusters/dev/flux-system/kustomization.yaml".into(),
-                content: b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n".to_vec(),
-                mode: WriteMode::CreateOnly,
-            },
-        ];
-        let commit = CommitSpec {
-            subject: "Add Flux sync manifests".into(),
+        let git = NativeGit::new(
+            self.auth(),
+            Signing::None,
+            self.bitbucket.dir().subdir("jobs"),
+        );
+        let mut checkout = git.clone(url, "main").await.unwrap();
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n";
+        for (file, content) in [
+            ("gotk-components.yaml", components),
+            ("gotk-sync.yaml", sync),
+            ("kustomization.yaml", kustomization),
+        ] {
+            let path = format!("clusters/dev/flux-system/{file}");
+            checkout.write(&path, content.as_bytes()).await.unwrap();
+        }
+        let request = CommitRequest {
             message: "Add Flux sync manifests".into(),
-            appendix: None,
             author_name: "Flux".into(),
             author_email: String::new(),
-            signing: fluxstrap_server::git::Signing::None,
         };
-        let jobs = self.bitbucket.dir().subdir("jobs");
-        match sync_files(
-            url,
-            &self.auth(),
-            "main",
-            &writes,
-            &commit,
-            &jobs,
-            &mut |_| {},
-        )
-        .await
-        .unwrap()
-        {
-            fluxstrap_server::git::SyncOutcome::Pushed { commit, .. } => commit,
-            fluxstrap_server::git::SyncOutcome::UpToDate { head } => head,
-        }
+        let commit = checkout.commit(&request).await.unwrap().expect("new files");
+        assert_eq!(checkout.push().await.unwrap(), PushResult::Pushed);
+        commit
     }
 
     pub(crate) async fn cluster(&self) -> Cluster {
@@ -236,25 +219,58 @@ pub(crate) fn namespace(name: &str) -> Vec<Value> {
     ))
 }
 
-/// Waits ([`fast`], `timeout_secs` at most, reporting no events) until flux-system's object
-/// of `kind` reports `revision`.
-pub(crate) async fn wait_synced(
-    cluster: &Cluster,
-    kind: SyncKind,
-    revision: &str,
-    timeout_secs: u64,
-) -> fluxstrap_server::Result<()> {
-    let timeout = Duration::from_secs(timeout_secs);
-    cluster
-        .wait_synced(
-            kind,
-            "flux-system",
-            "flux-system",
-            revision,
-            &fast(timeout),
-            &mut |_| {},
-        )
-        .await
+/// flux-system's GitRepository or Kustomization (`kind`) as stored, polled until `done` says
+/// yes (the status moved), for up to `timeout`.
+pub(crate) async fn poll_until(
+    kube: &Kube,
+    kind: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let group = if kind == "Kustomization" {
+        "kustomize.toolkit.fluxcd.io"
+    } else {
+        "source.toolkit.fluxcd.io"
+    };
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let object = kube
+            .object(group, kind, "flux-system", "flux-system")
+            .unwrap_or_default();
+        if done(&object) {
+            return object;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{kind} did not get there: {}",
+            object["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The Ready condition's status and message.
+pub(crate) fn ready_message(object: &Value) -> (String, String) {
+    let ready = object["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Ready")
+        .cloned()
+        .unwrap_or_default();
+    (
+        ready["status"].as_str().unwrap_or("").to_string(),
+        ready["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The GitRepository's Ready message once it reports Ready=False.
+pub(crate) async fn not_ready_message(kube: &Kube) -> String {
+    let object = poll_until(kube, "GitRepository", Duration::from_secs(20), |o| {
+        ready_message(o).0 == "False"
+    })
+    .await;
+    ready_message(&object).1
 }
 
 /// Creates or updates the flux-system Secret the GitRepository clones with, reporting no
@@ -264,20 +280,6 @@ pub(crate) async fn reconcile_source_secret(
     data: BTreeMap<String, String>,
 ) -> fluxstrap_server::Result<SecretAction> {
     cluster
-        .reconcile_secret("flux-system", "flux-system", None, data, &mut |_| {})
-        .await
-}
-
-/// Installs every component in flux-system (30 s [`fast`] waits, reporting no events).
-pub(crate) async fn install_components(
-    cluster: &Cluster,
-) -> fluxstrap_server::Result<ComponentsStep> {
-    cluster
-        .install_components(
-            "flux-system",
-            objects(&components_yaml()),
-            &fast(Duration::from_secs(30)),
-            &mut |_| {},
-        )
+        .reconcile_secret("flux-system", "flux-system", None, data)
         .await
 }

@@ -1,47 +1,13 @@
-//! What goes wrong: a Kustomization that never gets ready, a server error halfway, Deployments
-//! that never become available, a wrong token for the GitRepository.
+//! What goes wrong: a server error halfway, a wrong token for the GitRepository. (A
+//! Kustomization or Deployments that never get ready are the bootstrap's waits: the `bootstrap`
+//! suite tests them.)
 
 use std::time::{Duration, Instant};
 
-use fluxstrap_core::cluster::{ApplyAction, SyncKind};
-use fluxstrap_sandbox::kube::{Fault, NeverReady, Options};
+use fluxstrap_core::cluster::ApplyAction;
+use fluxstrap_sandbox::kube::{Fault, Options};
 
-use super::common::{apply, components_yaml, fast, no_flux, objects, sandbox, wait_synced};
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kustomization_that_never_gets_ready_fails_at_the_timeout_with_fluxs_message() {
-    let sandbox = sandbox("cluster-never-ready", Options::default()).await;
-    sandbox
-        .kube
-        .inject(Fault::NeverReady(NeverReady::Kustomizations));
-    let cluster = sandbox.cluster().await;
-    let (_, revision) = sandbox
-        .installed_and_synced(&cluster, sandbox.source_secret())
-        .await;
-    wait_synced(&cluster, SyncKind::GitRepository, &revision, 30)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let error = wait_synced(&cluster, SyncKind::Kustomization, &revision, 3)
-        .await
-        .unwrap_err();
-    let waited = started.elapsed();
-    // flux's words (spec §2.8): the error names the object and surfaces its Ready message.
-    assert_eq!(
-        error.to_string(),
-        "error while waiting for Kustomization to be ready: 'kustomization \
-         'flux-system/flux-system' not ready: 'Reconciliation in progress''"
-    );
-    assert!(
-        waited >= Duration::from_secs(2),
-        "gave up early: {waited:?}"
-    );
-    assert!(
-        waited < Duration::from_secs(10),
-        "overran the timeout: {waited:?}"
-    );
-    sandbox.stop().await;
-}
+use super::common::{apply, components_yaml, no_flux, not_ready_message, objects, sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_halfway_is_reported_and_a_rerun_finishes_the_job() {
@@ -82,74 +48,26 @@ async fn a_server_error_halfway_is_reported_and_a_rerun_finishes_the_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deployments_that_never_become_available_time_out_naming_each_component() {
-    let sandbox = sandbox("cluster-unavailable", no_flux()).await;
-    sandbox
-        .kube
-        .inject(Fault::NeverReady(NeverReady::Deployments));
-    let cluster = sandbox.cluster().await;
-    apply(&cluster, objects(&components_yaml()), 30)
-        .await
-        .unwrap();
-    let mut events = Vec::new();
-    let names: Vec<String> = [
-        "source-controller",
-        "kustomize-controller",
-        "missing-controller",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let error = cluster
-        .components_health(
-            "flux-system",
-            &names,
-            &fast(Duration::from_secs(2)),
-            &mut |e| events.push(e.to_string()),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "timed out waiting for all resources to be ready"
-    );
-    assert_eq!(
-        events,
-        [
-            "► confirming components are healthy",
-            "✗ kustomize-controller: deployment not ready",
-            "✗ missing-controller: deployment not found",
-            "✗ source-controller: deployment not ready",
-        ]
-    );
-    sandbox.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_makes_the_git_repository_fail_at_once_with_gits_message() {
     let sandbox = sandbox("cluster-wrong-token", Options::default()).await;
     let cluster = sandbox.cluster().await;
     let mut secret = sandbox.source_secret();
     secret.insert("password".into(), "not-the-token".into());
-    let (url, revision) = sandbox.installed_and_synced(&cluster, secret).await;
+    let (url, _) = sandbox.installed_and_synced(&cluster, secret).await;
     let started = Instant::now();
-    let error = wait_synced(&cluster, SyncKind::GitRepository, &revision, 30)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = not_ready_message(&sandbox.kube).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
-        "Ready=False must end the wait at once"
+        "Ready=False must come at once"
     );
     assert!(
         error.starts_with(&format!(
-            "error while waiting for GitRepository to be ready: 'failed to checkout and \
-             determine revision: unable to clone '{url}': "
+            "failed to checkout and determine revision: unable to clone '{url}': "
         )),
         "{error}"
     );
     // go-git's words, as source-controller reports a 401.
-    assert!(error.ends_with("': authentication required'"), "{error}");
+    assert!(error.ends_with(": authentication required"), "{error}");
     assert!(
         !error.contains("not-the-token"),
         "the password leaked: {error}"

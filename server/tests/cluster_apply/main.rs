@@ -1,7 +1,8 @@
-//! The apply engine (kube-rs) against the sandbox's Kubernetes API emulator, with the Flux
+//! The cluster port (kube-rs) against the sandbox's Kubernetes API emulator, with the Flux
 //! simulator cloning from the Bitbucket emulator: the full v2.9.4 install with every component,
-//! the source Secret, the sync objects, flux's three waits, a re-apply that changes nothing, and
-//! a Kustomization that never gets ready. Prints the apply times.
+//! a re-apply that changes nothing, legacy discovery, a server error halfway, Secrets, SSH deploy
+//! keys and a wrong token as the simulated source-controller sees them, kubeconfig contexts and
+//! client certificates. Prints the apply times.
 
 mod common;
 mod connection;

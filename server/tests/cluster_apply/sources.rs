@@ -2,69 +2,15 @@
 //! updated keeping the keys flux does not write.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fluxstrap_core::cluster::{SyncKind, expected_revision};
+use fluxstrap_core::cluster::expected_revision;
 use fluxstrap_sandbox::kube::Options;
-use fluxstrap_server::cluster::Cluster;
-use serde_json::Value;
 
 use super::common::{
-    apply, components_yaml, namespace, no_flux, objects, reconcile_source_secret, sandbox,
-    sync_yaml, wait_synced,
+    apply, components_yaml, namespace, no_flux, not_ready_message, objects, poll_until,
+    ready_message, reconcile_source_secret, sandbox, sync_yaml,
 };
-
-/// Polls the object until `done` says yes (the status moved), for up to `timeout`.
-async fn poll_until(
-    cluster: &Cluster,
-    kind: SyncKind,
-    timeout: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let object = cluster
-            .get_sync_object(kind, "flux-system", "flux-system")
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        if done(&object) {
-            return object;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{kind:?} did not get there: {}",
-            object["status"]
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// The GitRepository's Ready message once it reports Ready=False.
-async fn not_ready_message(cluster: &Cluster) -> String {
-    let object = poll_until(
-        cluster,
-        SyncKind::GitRepository,
-        Duration::from_secs(20),
-        |o| ready_message(o).0 == "False",
-    )
-    .await;
-    ready_message(&object).1
-}
-
-fn ready_message(object: &Value) -> (String, String) {
-    let ready = object["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["type"] == "Ready")
-        .cloned()
-        .unwrap_or_default();
-    (
-        ready["status"].as_str().unwrap_or("").to_string(),
-        ready["message"].as_str().unwrap_or("").to_string(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in_flux() {
@@ -94,7 +40,7 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
         .await
         .unwrap();
     apply(&cluster, objects(&sync), 30).await.unwrap();
-    let refused = not_ready_message(&cluster).await;
+    let refused = not_ready_message(&sandbox.kube).await;
     assert!(refused.ends_with("unable to authenticate, attempted methods [none publickey], no supported methods remain"), "{refused}");
 
     // Register the deploy key as a read-only access key, as bootstrap does; the next
@@ -109,17 +55,21 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
         .send()
         .success();
     poll_until(
-        &cluster,
-        SyncKind::GitRepository,
+        &sandbox.kube,
+        "GitRepository",
         Duration::from_secs(20),
         |o| {
             o["status"]["artifact"]["revision"] == revision.as_str() && ready_message(o).0 == "True"
         },
     )
     .await;
-    wait_synced(&cluster, SyncKind::Kustomization, &revision, 20)
-        .await
-        .unwrap();
+    poll_until(
+        &sandbox.kube,
+        "Kustomization",
+        Duration::from_secs(20),
+        |o| o["status"]["lastAppliedRevision"] == revision.as_str(),
+    )
+    .await;
 
     // A known_hosts line with another key for the same host: the clone must stop.
     let other = KeyPair::generate(KeySpec::Ed25519, &mut rng).unwrap();
@@ -131,7 +81,7 @@ async fn ssh_deploy_keys_missing_registered_and_a_wrong_known_hosts_behave_as_in
     reconcile_source_secret(&cluster, wrong.string_data())
         .await
         .unwrap();
-    let mismatch = not_ready_message(&cluster).await;
+    let mismatch = not_ready_message(&sandbox.kube).await;
     assert!(mismatch.ends_with("knownhosts: key mismatch"), "{mismatch}");
     sandbox.stop().await;
 }
@@ -142,7 +92,6 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
     let sandbox = sandbox("cluster-secrets", no_flux()).await;
     let cluster = sandbox.cluster().await;
     apply(&cluster, namespace("flux-system"), 10).await.unwrap();
-    let mut events = Vec::new();
     let pull = fluxstrap_core::secret::docker_config_json("ghcr.io", "bot", "s3cret");
     let created = cluster
         .reconcile_secret(
@@ -150,7 +99,6 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
             "regcred",
             Some("kubernetes.io/dockerconfigjson"),
             BTreeMap::from([(".dockerconfigjson".to_string(), pull.clone())]),
-            &mut |e| events.push(e.to_string()),
         )
         .await
         .unwrap();

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fluxstrap_server::git::{GitAuth, Secret, SyncOutcome};
+use fluxstrap_server::git::{GitAuth, Secret, Signing};
 use fluxstrap_testkit::{Bitbucket, ssh_keygen};
 
-use super::common::push_flux_files;
+use super::common::{Synced, commit, flux_files, native, sync};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_push_with_access_keys() {
@@ -28,37 +28,61 @@ async fn ssh_push_with_access_keys() {
     // flux's SSH URL form: upper-case key, no .git.
     let url = format!("{}/PLAT/fleet", bitbucket.ssh_url().unwrap());
     let known_hosts = bitbucket.ssh_known_hosts().unwrap().to_string();
-    let auth = |key: &Path| GitAuth::Ssh {
-        private_key: Secret::new(std::fs::read_to_string(key).unwrap()),
-        known_hosts: known_hosts.clone(),
-    };
     let jobs = bitbucket.dir().subdir("jobs");
+    let git = |key: &Path| {
+        native(
+            GitAuth::Ssh {
+                private_key: Secret::new(std::fs::read_to_string(key).unwrap()),
+                known_hosts: known_hosts.clone(),
+            },
+            Signing::None,
+            &jobs,
+        )
+    };
 
-    let refused = push_flux_files(&url, &auth(&reader), "main", "v1", &jobs)
-        .await
-        .unwrap_err();
+    let refused = sync(
+        &git(&reader),
+        &url,
+        "main",
+        &flux_files("v1"),
+        &commit(),
+        || {},
+    )
+    .await
+    .unwrap_err();
     assert!(
         refused.to_string().contains("not permitted to push"),
         "{refused}"
     );
 
     let started = Instant::now();
-    let pushed = push_flux_files(&url, &auth(&writer), "main", "v1", &jobs)
-        .await
-        .unwrap();
+    let pushed = sync(
+        &git(&writer),
+        &url,
+        "main",
+        &flux_files("v1"),
+        &commit(),
+        || {},
+    )
+    .await
+    .unwrap();
     println!(
         "git: full flux-system commit pushed over SSH in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
-    assert!(
-        matches!(pushed, SyncOutcome::Pushed { attempts: 1, .. }),
-        "{pushed:?}"
-    );
+    assert!(matches!(pushed, Synced::Pushed { .. }), "{pushed:?}");
     // The reader can fetch what was pushed: its clone sees the commit and stops at no change.
-    let noop = push_flux_files(&url, &auth(&reader), "main", "v1", &jobs)
-        .await
-        .unwrap();
-    assert!(matches!(noop, SyncOutcome::UpToDate { .. }), "{noop:?}");
+    let noop = sync(
+        &git(&reader),
+        &url,
+        "main",
+        &flux_files("v1"),
+        &commit(),
+        || {},
+    )
+    .await
+    .unwrap();
+    assert!(matches!(noop, Synced::UpToDate { .. }), "{noop:?}");
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
     bitbucket.stop().await;
 }
