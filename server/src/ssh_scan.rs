@@ -36,23 +36,6 @@ impl russh::client::Handler for Recorder {
     }
 }
 
-/// Splits `host[:port]` (IPv6 in brackets) and defaults the port to 22.
-fn split_host_port(target: &str) -> (String, u16) {
-    if let Some(rest) = target.strip_prefix('[')
-        && let Some((host, after)) = rest.split_once(']')
-    {
-        let port = after
-            .strip_prefix(':')
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(22);
-        return (host.to_string(), port);
-    }
-    match target.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => (host.to_string(), port.parse().unwrap_or(22)),
-        _ => (target.to_string(), 22),
-    }
-}
-
 /// `known_hosts` host form: the bare host for port 22, `[host]:port` otherwise.
 fn normalize(host: &str, port: u16) -> String {
     if port == 22 {
@@ -64,7 +47,7 @@ fn normalize(host: &str, port: u16) -> String {
 
 /// Scans `target` (`host[:port]`) and returns the `known_hosts` line, within `timeout`.
 pub async fn scan_host_key(target: &str, timeout: Duration) -> Result<String> {
-    let (host, port) = split_host_port(target);
+    let (host, port) = fluxstrap_core::bootstrap::split_host_port(target);
     let failed = |reason: String| Error::HostKeyScan {
         host: host.clone(),
         port,
@@ -104,15 +87,7 @@ mod tests {
 
     #[test]
     fn hosts_and_ports_are_written_as_known_hosts_does() {
-        assert_eq!(
-            split_host_port("bitbucket.example.com"),
-            ("bitbucket.example.com".into(), 22)
-        );
-        assert_eq!(
-            split_host_port("bitbucket.example.com:7999"),
-            ("bitbucket.example.com".into(), 7999)
-        );
-        assert_eq!(split_host_port("[::1]:2222"), ("::1".into(), 2222));
+        // (Splitting `host[:port]` is core's `split_host_port`, tested there.)
         assert_eq!(
             normalize("bitbucket.example.com", 22),
             "bitbucket.example.com"

@@ -12,9 +12,8 @@ use crate::secret::docker_config_json;
 use super::commits::{Content, FileSpec};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
-use super::files::generated_files;
 use super::plan::PlannedObject;
-use super::ports::{ApplyProgress, Cluster, Git, System};
+use super::ports::{ApplyProgress, Cluster, Git, SecretWrite, System};
 use super::repository::RepositoryTarget;
 
 /// flux waits at most this long for the cluster definitions of the first stage.
@@ -101,11 +100,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.emit(Event::Generating {
             subject: Subject::Components,
         });
-        let files = generated_files(
-            &self.inputs.distribution,
-            &options.install,
-            &options.sync_options(&target.sync_url),
-        )?;
+        let files = self.files(target)?;
         let (path, components) = files
             .iter()
             .find(|f| f.subject == Subject::Components)
@@ -194,13 +189,14 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 ),
             )]);
             if self.applies() {
+                let secret = SecretWrite {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    secret_type: Some("kubernetes.io/dockerconfigjson".to_string()),
+                    string_data: data,
+                };
                 self.cluster
-                    .write_secret(
-                        &namespace,
-                        name,
-                        Some("kubernetes.io/dockerconfigjson"),
-                        data,
-                    )
+                    .write_secret(&secret)
                     .await
                     .map_err(|e| Error::port("failed to reconcile the image pull secret", e))?;
                 self.emit(Event::ImagePullSecretReconciled { name: name.clone() });

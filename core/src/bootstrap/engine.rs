@@ -115,6 +115,18 @@ impl<'a, T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         writes_for(self.options.mode, planned)
     }
 
+    /// The files of this run, for the repository at `target`.
+    pub(super) fn files(
+        &self,
+        target: &RepositoryTarget,
+    ) -> Result<Vec<super::files::GeneratedFile>> {
+        super::files::generated_files(
+            &self.inputs.distribution,
+            &self.options.install,
+            &self.options.sync_options(&target.sync_url),
+        )
+    }
+
     /// The user for the token-auth Secret: the one given, else the token's owner.
     pub(super) fn git_user(&self) -> String {
         self.options

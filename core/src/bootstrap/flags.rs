@@ -472,17 +472,9 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
-/// Go's `strconv.ParseBool`, with pflag's error text.
+/// Go's `strconv.ParseBool`, with pflag's error text naming `spec`.
 pub fn parse_bool(value: &str, spec: &FlagSpec) -> Result<bool> {
-    match value {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Error::InvalidFlag {
-            value: value.to_string(),
-            flag: display_name(spec),
-            reason: format!("strconv.ParseBool: parsing \"{value}\": invalid syntax"),
-        }),
-    }
+    crate::install::parse_bool(value, &display_name(spec))
 }
 
 /// `--help` for the flags: one line each, `--name type   usage (default …)`, hidden flags left

@@ -117,6 +117,29 @@ pub struct AppliedObject {
     pub action: ApplyAction,
 }
 
+/// A Secret to create or update. Its values are secrets: never logged, never in an error.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretWrite {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// `type`, when not `Opaque` (`kubernetes.io/dockerconfigjson`).
+    pub secret_type: Option<String>,
+    /// `stringData`.
+    pub string_data: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for SecretWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretWrite")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("keys", &self.string_data.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Whether a Secret was created or updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretAction {
@@ -154,15 +177,9 @@ pub trait Cluster {
         name: &str,
     ) -> PortResult<Option<BTreeMap<String, Vec<u8>>>>;
 
-    /// Creates the Secret, or sets `string_data` on the existing one (plain create/update, as
-    /// flux: other keys stay).
-    async fn write_secret(
-        &self,
-        namespace: &str,
-        name: &str,
-        secret_type: Option<&str>,
-        string_data: BTreeMap<String, String>,
-    ) -> PortResult<SecretAction>;
+    /// Creates the Secret, or sets its `stringData` on the existing one (plain create/update,
+    /// as flux: other keys stay).
+    async fn write_secret(&self, secret: &SecretWrite) -> PortResult<SecretAction>;
 }
 
 /// The rest of the world: the SSH host-key scan and time.

@@ -19,7 +19,7 @@ use crate::secret::{KeyPair, SourceSecretData};
 use super::engine::Engine;
 use super::event::{Event, Step};
 use super::options::{KeySource, SyncTransport};
-use super::ports::{Cluster, Git, System};
+use super::ports::{Cluster, Git, SecretWrite, System};
 use super::repository::RepositoryTarget;
 
 /// `host` and port of `host[:port]` (IPv6 in brackets), 22 when no port is given (spec §4.4).
@@ -195,8 +195,14 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
                 namespace: namespace.clone(),
                 name: name.clone(),
             });
+            let secret = SecretWrite {
+                namespace: namespace.clone(),
+                name: name.clone(),
+                secret_type: None,
+                string_data,
+            };
             self.cluster
-                .write_secret(&namespace, &name, None, string_data)
+                .write_secret(&secret)
                 .await
                 .map_err(|e| Error::port("failed to apply the source secret", e))?;
             self.source_changed = true;

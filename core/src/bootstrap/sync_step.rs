@@ -10,7 +10,7 @@ use super::commits::{Content, FileSpec, read_in};
 use super::components::{objects_of, sync_object};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
-use super::files::{WriteMode, generated_files};
+use super::files::WriteMode;
 use super::ports::{Checkout, Cluster, Git, System};
 use super::repository::RepositoryTarget;
 
@@ -59,22 +59,19 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         self.emit(Event::Generating {
             subject: Subject::Sync,
         });
-        let files: Vec<FileSpec> = generated_files(
-            &self.inputs.distribution,
-            &options.install,
-            &options.sync_options(&target.sync_url),
-        )?
-        .into_iter()
-        .filter(|f| f.subject == Subject::Sync)
-        .map(|f| FileSpec {
-            content: match f.mode {
-                WriteMode::Overwrite => Content::Fixed(f.content.into_bytes()),
-                // Listed from the real directory when written, kept when it exists.
-                WriteMode::CreateOnly => Content::Kustomization,
-            },
-            path: f.path,
-        })
-        .collect();
+        let files: Vec<FileSpec> = self
+            .files(target)?
+            .into_iter()
+            .filter(|f| f.subject == Subject::Sync)
+            .map(|f| FileSpec {
+                content: match f.mode {
+                    WriteMode::Overwrite => Content::Fixed(f.content.into_bytes()),
+                    // Listed from the real directory when written, kept when it exists.
+                    WriteMode::CreateOnly => Content::Kustomization,
+                },
+                path: f.path,
+            })
+            .collect();
         let kustomization = files
             .iter()
             .find(|f| f.content == Content::Kustomization)

@@ -17,7 +17,7 @@ use kube::{Client, Config};
 use crate::error::{Error, Result};
 
 pub use apply::AppliedObject;
-pub use secret::SecretAction;
+pub use secret::{SecretAction, SecretWrite};
 pub use wait::WaitSettings;
 
 /// Where the cluster's connection settings come from.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use fluxstrap_core::bootstrap::Mode;
 use fluxstrap_core::bootstrap::ports::{
-    self, AppliedObject, ApplyProgress, PortError, PortResult, SecretAction,
+    self, AppliedObject, ApplyProgress, PortError, PortResult, SecretAction, SecretWrite,
 };
 use fluxstrap_core::cluster::ObjectRef;
 use k8s_openapi::api::core::v1::Secret;
@@ -143,15 +143,7 @@ impl ports::Cluster for Cluster {
         }
     }
 
-    async fn write_secret(
-        &self,
-        namespace: &str,
-        name: &str,
-        secret_type: Option<&str>,
-        string_data: BTreeMap<String, String>,
-    ) -> PortResult<SecretAction> {
-        self.reconcile_secret(namespace, name, secret_type, string_data)
-            .await
-            .map_err(port_error)
+    async fn write_secret(&self, secret: &SecretWrite) -> PortResult<SecretAction> {
+        self.reconcile_secret(secret).await.map_err(port_error)
     }
 }

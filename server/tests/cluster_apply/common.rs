@@ -11,7 +11,7 @@ use fluxstrap_core::options::{BranchName, Interval, Namespace};
 use fluxstrap_core::sync::{SyncOptions, generate_sync};
 use fluxstrap_sandbox::kube::{self, KubeEmulator, Options};
 use fluxstrap_server::cluster::{
-    AppliedObject, Cluster, KubeconfigSource, SecretAction, WaitSettings,
+    AppliedObject, Cluster, KubeconfigSource, SecretAction, SecretWrite, WaitSettings,
 };
 use fluxstrap_server::git::{GitAuth, NativeGit, Secret, Signing};
 use fluxstrap_testkit::paths::release_manifests;
@@ -280,6 +280,11 @@ pub(crate) async fn reconcile_source_secret(
     data: BTreeMap<String, String>,
 ) -> fluxstrap_server::Result<SecretAction> {
     cluster
-        .reconcile_secret("flux-system", "flux-system", None, data)
+        .reconcile_secret(&SecretWrite {
+            namespace: "flux-system".into(),
+            name: "flux-system".into(),
+            secret_type: None,
+            string_data: data,
+        })
         .await
 }

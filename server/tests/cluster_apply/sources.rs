@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fluxstrap_core::cluster::expected_revision;
 use fluxstrap_sandbox::kube::Options;
+use fluxstrap_server::cluster::SecretWrite;
 
 use super::common::{
     apply, components_yaml, namespace, no_flux, not_ready_message, objects, poll_until,
@@ -94,12 +95,12 @@ async fn secrets_are_created_then_updated_keeping_keys_flux_does_not_write() {
     apply(&cluster, namespace("flux-system"), 10).await.unwrap();
     let pull = fluxstrap_core::secret::docker_config_json("ghcr.io", "bot", "s3cret");
     let created = cluster
-        .reconcile_secret(
-            "flux-system",
-            "regcred",
-            Some("kubernetes.io/dockerconfigjson"),
-            BTreeMap::from([(".dockerconfigjson".to_string(), pull.clone())]),
-        )
+        .reconcile_secret(&SecretWrite {
+            namespace: "flux-system".into(),
+            name: "regcred".into(),
+            secret_type: Some("kubernetes.io/dockerconfigjson".into()),
+            string_data: BTreeMap::from([(".dockerconfigjson".to_string(), pull.clone())]),
+        })
         .await
         .unwrap();
     assert_eq!(created, fluxstrap_server::cluster::SecretAction::Created);
