@@ -64,6 +64,18 @@ fn checksum_for<'a>(checksums: &'a str, file: &str) -> Option<&'a str> {
     })
 }
 
+/// GETs `url`; a failure without an answer names the URL.
+async fn get(client: &reqwest::Client, url: &str) -> Result<reqwest::Response> {
+    client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Error::ReleaseDownload {
+            url: url.to_string(),
+            reason: crate::http::describe(e),
+        })
+}
+
 /// Unpacks and parses an archive: the check every archive passes before it is used.
 fn release_files(version: &str, archive: &[u8]) -> Result<ReleaseFiles> {
     let files = unpack_tar_gz(archive).map_err(|e| Error::BadRelease {
@@ -116,14 +128,7 @@ impl ReleaseSource {
             None => format!("{}/latest", self.base_url),
         };
         let client = crate::http::client(None, crate::http::Redirects::Never)?;
-        let answer = client
-            .get(&page)
-            .send()
-            .await
-            .map_err(|e| Error::ReleaseDownload {
-                url: page.clone(),
-                reason: crate::http::describe(e),
-            })?;
+        let answer = get(&client, &page).await?;
         let tag = answer
             .headers()
             .get(reqwest::header::LOCATION)
@@ -240,12 +245,7 @@ impl ReleaseSource {
             url: url.to_string(),
             reason,
         };
-        let mut answer = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| failed(crate::http::describe(e)))?;
+        let mut answer = get(&self.client, url).await?;
         if answer.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(Error::UnknownRelease {
                 url: url.to_string(),
@@ -274,15 +274,7 @@ impl ReleaseSource {
     async fn published_checksum(&self, version: &str) -> Result<Option<String>> {
         let number = version.trim_start_matches('v');
         let url = format!("{}/{version}/flux_{number}_checksums.txt", self.base_url);
-        let answer = self
-            .client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| Error::ReleaseDownload {
-                url: url.clone(),
-                reason: crate::http::describe(e),
-            })?;
+        let answer = get(&self.client, &url).await?;
         if answer.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }

@@ -128,27 +128,22 @@ fn broken_release_files_are_reported_with_file_and_line() {
     for (name, content) in release_files(FLUX_VERSION) {
         std::fs::write(dir.join(name), content).unwrap();
     }
-    let manifests = dir.path().to_str().unwrap();
-    std::fs::write(
-        dir.join("policies.yaml"),
-        "apiVersion: v1\nkind: [unclosed\n",
-    )
-    .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    // The export's stderr with policies.yaml replaced by `policies`.
+    let error_with = |policies: &str| {
+        std::fs::write(dir.join("policies.yaml"), policies).unwrap();
+        let manifests = dir.path().to_str().unwrap();
+        let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = error_with("apiVersion: v1\nkind: [unclosed\n");
     assert!(
         stderr.starts_with("✗ policies.yaml:3: invalid YAML"),
         "{stderr}"
     );
-
-    std::fs::write(
-        dir.join("policies.yaml"),
+    let stderr = error_with(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\napiVersion: v1\nmetadata: {}\n",
-    )
-    .unwrap();
-    let out = fluxstrap(&["install", "--export", "--manifests", manifests]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    );
     assert!(
         stderr.starts_with("✗ policies.yaml:6: the document has no kind or no metadata.name"),
         "{stderr}"

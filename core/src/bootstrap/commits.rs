@@ -169,9 +169,9 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         Ok(())
     }
 
-    /// Writes, commits and pushes `files` as `subject`; returns the pushed commit, or `None`
-    /// when the branch already holds them (and in a dry run). `checkout` is reused when given
-    /// and left holding the final clone.
+    /// Writes, commits and pushes `files`, the generated `subject`; returns the pushed commit,
+    /// or `None` when the branch already holds them (and in a dry run). `checkout` is reused
+    /// when given and left holding the final clone.
     pub(super) async fn commit(
         &mut self,
         target: &RepositoryTarget,
@@ -181,6 +181,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         files: &[FileSpec],
         written: &mut Vec<(String, Vec<u8>)>,
     ) -> Result<Option<String>> {
+        self.emit(Event::Generated { subject });
         let options = self.options;
         let request = CommitRequest {
             message: match &options.commit_appendix {

@@ -106,9 +106,6 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             .find(|f| f.subject == Subject::Components)
             .map(|f| (f.path.clone(), f.content.clone()))
             .ok_or(Error::MissingManifest("gotk-components.yaml".into()))?;
-        self.emit(Event::Generated {
-            subject: Subject::Components,
-        });
         let mut checkout = None;
         let mut written = Vec::new();
         let commit = self

@@ -18,6 +18,10 @@ fn with(extra: &[&str]) -> Vec<String> {
     MINIMAL.iter().chain(extra).map(|s| s.to_string()).collect()
 }
 
+fn error_of(args: &[&str]) -> String {
+    validated(args).unwrap_err().to_string()
+}
+
 fn error(extra: &[&str]) -> String {
     let args = with(extra);
     validated(&args.iter().map(String::as_str).collect::<Vec<_>>())
@@ -157,26 +161,8 @@ fn flux_messages_in_fluxs_order() {
 
 #[test]
 fn fluxstrap_refuses_early_what_flux_refuses_late() {
-    let mut flags = BootstrapFlags::default();
-    flags
-        .parse_args(&["--hostname=h", "--repository=r"])
-        .unwrap();
-    assert!(
-        flags
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .starts_with("--owner is required")
-    );
-    let mut flags = BootstrapFlags::default();
-    flags.parse_args(&["--hostname=h", "--owner=o"]).unwrap();
-    assert!(
-        flags
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .starts_with("--repository is required")
-    );
+    assert!(error_of(&["--hostname=h", "--repository=r"]).starts_with("--owner is required"));
+    assert!(error_of(&["--hostname=h", "--owner=o"]).starts_with("--repository is required"));
     assert_eq!(
         error(&["--repository=team/fleet"]),
         "--repository \"team/fleet\" names a sub-organization, which Bitbucket Server does not have: give the repository name only"

@@ -77,9 +77,6 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             .find(|f| f.content == Content::Kustomization)
             .map(|f| f.path.clone())
             .unwrap_or_default();
-        self.emit(Event::Generated {
-            subject: Subject::Sync,
-        });
         let mut written = Vec::new();
         let commit = self
             .commit(

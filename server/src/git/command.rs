@@ -156,11 +156,7 @@ impl Git {
                 private_key,
                 known_hosts,
             } => {
-                let mut pem = private_key.expose().to_string();
-                if !pem.ends_with('\n') {
-                    pem.push('\n');
-                }
-                let key = job.write_private("identity", pem.as_bytes(), 0o600)?;
+                let key = job.write_key("identity", private_key)?;
                 let hosts = job.write_private(
                     "known_hosts",
                     format!("{}\n", known_hosts.trim()).as_bytes(),

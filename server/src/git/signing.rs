@@ -47,11 +47,7 @@ pub async fn signing_config(signing: &Signing, job: &JobDir) -> Result<Vec<Strin
             private_key,
             passphrase,
         } => {
-            let mut pem = private_key.expose().to_string();
-            if !pem.ends_with('\n') {
-                pem.push('\n');
-            }
-            let key = job.write_private("signing-key", pem.as_bytes(), 0o600)?;
+            let key = job.write_key("signing-key", private_key)?;
             // ssh-keygen asks through SSH_ASKPASS when forced; the script prints a 0600 file.
             let program = match passphrase {
                 None => "ssh-keygen".to_string(),

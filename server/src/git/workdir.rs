@@ -53,6 +53,15 @@ impl JobDir {
         Ok(path)
     }
 
+    /// Writes a private key to `name` (0600), ending it with the newline OpenSSH needs.
+    pub fn write_key(&self, name: &str, key: &fluxstrap_core::Secret) -> Result<PathBuf> {
+        let mut pem = key.expose().to_string();
+        if !pem.ends_with('\n') {
+            pem.push('\n');
+        }
+        self.write_private(name, pem.as_bytes(), 0o600)
+    }
+
     /// Creates the private subdirectory `name` (0700).
     pub fn private_dir(&self, name: &str) -> Result<PathBuf> {
         let path = self.path().join(name);

@@ -12,6 +12,14 @@ use fluxstrap_testkit::paths::shared_flux;
 use fluxstrap_testkit::{Bitbucket, Git, Kube, TempDir, blocking, seed};
 use serde_json::Value;
 
+/// Panics unless `text` (a run's stderr or stdout) holds each of `parts`.
+#[track_caller]
+pub(crate) fn has_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no {part:?} in:\n{text}");
+    }
+}
+
 /// Both emulators, a release mirror, and the directories the CLI uses.
 pub(crate) struct World {
     pub(crate) bitbucket: Bitbucket,
@@ -40,7 +48,7 @@ impl Run {
             self.output.status.success(),
             "the bootstrap failed:\n{stderr}"
         );
-        assert!(stderr.contains("✔ all components are healthy"), "{stderr}");
+        has_all(&stderr, &["✔ all components are healthy"]);
         self
     }
 
@@ -203,12 +211,6 @@ impl World {
         std::fs::read_dir(self.home.join("tmp/fluxstrap-jobs"))
             .map(|entries| entries.count())
             .unwrap_or(0)
-    }
-
-    pub(crate) async fn stop(self) {
-        self.mirror.stop();
-        self.kube.stop().await;
-        self.bitbucket.stop().await;
     }
 }
 

@@ -55,7 +55,6 @@ async fn a_bitbucket_error_at_each_write_is_followed_by_a_good_run() {
             "after a 500 on {method} {path}"
         );
     }
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,7 +100,6 @@ async fn an_apply_failing_halfway_and_a_killed_run_are_finished_by_the_next_run(
         0,
         "the killed run's job directory (with keys) stayed"
     );
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,5 +202,4 @@ async fn a_push_race_is_retried_from_a_fresh_clone_and_keeps_the_other_commit() 
         ]
     );
     assert_eq!(std::fs::read_dir(jobs.path()).unwrap().count(), 0);
-    world.stop().await;
 }

@@ -1,6 +1,7 @@
 //! Bad input fails with flux's message and exit code 1 before any request; a hostile
 //! repository (a committed symbolic link) is refused without writing outside the clone.
 
+use fluxstrap_core::bootstrap::BootstrapFlags;
 use fluxstrap_testkit::{TempDir, blocking};
 
 use super::common::World;
@@ -8,66 +9,49 @@ use super::common::World;
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_flags_fail_with_fluxs_messages_before_any_request() {
     let world = World::start("bootstrap-input").await;
-    let cases: &[(&[&str], &str)] = &[
-        (
-            &["--ssh-key-algorithm=dsa"],
-            "invalid argument \"dsa\" for \"--ssh-key-algorithm\" flag: unsupported public key algorithm 'dsa', must be one of: rsa, ecdsa, ed25519",
-        ),
-        (
-            &["--ssh-rsa-bits=1000"],
-            "invalid argument \"1000\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be at least 1024",
-        ),
-        (
-            &["--ssh-ecdsa-curve=p128"],
-            "invalid argument \"p128\" for \"--ssh-ecdsa-curve\" flag: unsupported curve 'p128', must be one of: p256, p384, p521",
-        ),
-        (
-            &["--log-level=trace"],
-            "invalid argument \"trace\" for \"--log-level\" flag: unsupported log level 'trace', must be one of: debug, info, error",
-        ),
-        (
-            &["--namespace=Bad_NS"],
-            "namespace must be a valid DNS label: \"Bad_NS\"",
-        ),
-        (
-            &["--components=source-controller"],
-            "component kustomize-controller is required",
-        ),
-        (
-            &["--components-extra=nope"],
-            "component nope is not available",
-        ),
-        (
-            &["--registry-creds=u:p"],
-            "--registry-creds requires --image-pull-secret to be set",
-        ),
-        (
-            &["--registry-creds=u", "--image-pull-secret=s"],
-            "invalid --registry-creds format, expected 'user:password'",
-        ),
-        (
-            &["--gpg-key-ring=k", "--ssh-signing-key-file=f"],
-            "--gpg-* and --ssh-signing-* are mutually exclusive; pick one signing format",
-        ),
-        (
-            &["--ssh-signing-reuse-private-key"],
-            "--ssh-signing-reuse-private-key requires --private-key-file",
-        ),
-        (
-            &["--version=2.9.4"],
-            "targeted version '2.9.4' must be prefixed with 'v'",
-        ),
-        (
-            &["--interval=5"],
-            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
-        ),
-        (&["--nope"], "unknown flag: --nope"),
+    // One bad flag each, in the order of spec §1.5; the expected message is core's (whose own
+    // tests pin flux's words), the point here is that the CLI prints it, exits 1, and asks
+    // nothing of Bitbucket.
+    let cases: &[&[&str]] = &[
+        &["--ssh-key-algorithm=dsa"],
+        &["--ssh-rsa-bits=1000"],
+        &["--ssh-rsa-bits=2049"],
+        &["--ssh-ecdsa-curve=p128"],
+        &["--log-level=trace"],
+        &["--interval=5"],
+        &["--timeout=soon"],
+        &["--personal=yes"],
+        &["--namespace=Bad_NS"],
+        &["--components=source-controller"],
+        &["--components-extra=nope"],
+        &["--registry-creds=u:p"],
+        &["--registry-creds=u", "--image-pull-secret=s"],
+        &["--gpg-key-ring=k", "--ssh-signing-key-file=f"],
+        &[
+            "--ssh-signing-key-file=f",
+            "--ssh-signing-reuse-private-key",
+        ],
+        &["--ssh-signing-reuse-private-key"],
+        &[
+            "--ssh-signing-key-file=f",
+            "--ssh-signing-password=a",
+            "--ssh-signing-passphrase=b",
+        ],
+        &["--ssh-signing-password=a"],
+        &["--version=2.9.4"],
+        &["--nope"],
     ];
     let before = world.requests().await;
-    for (args, message) in cases {
-        let mut all = vec!["--repository=never"];
+    for args in cases {
+        // The hostname and owner the world's runs pass, then the repository and the bad flag.
+        let mut all = vec!["--hostname=h", "--owner=o", "--repository=never"];
         all.extend(*args);
-        world.run(&all).await.fails_with(message);
+        let mut flags = BootstrapFlags::default();
+        let expected = match flags.parse_args(&all) {
+            Ok(()) => flags.validate().expect_err("a bad flag").to_string(),
+            Err(error) => error.to_string(),
+        };
+        world.run(&all[2..]).await.fails_with(&expected);
     }
     let mut no_host = world.command(&["--repository=never"]);
     no_host.arg("--hostname=");
@@ -78,7 +62,6 @@ async fn invalid_flags_fail_with_fluxs_messages_before_any_request() {
         before,
         "a bad flag reached Bitbucket"
     );
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,5 +89,4 @@ async fn a_symbolic_link_in_the_repository_is_refused_and_nothing_outside_is_wri
         .await
         .fails_with("symbolic link");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
-    world.stop().await;
 }

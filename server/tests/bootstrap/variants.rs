@@ -6,7 +6,7 @@ use std::process::Command;
 use fluxstrap_testkit::blocking;
 use fluxstrap_testkit::seed;
 
-use super::common::World;
+use super::common::{World, has_all};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_personal_repository_with_token_auth() {
@@ -64,7 +64,6 @@ async fn a_personal_repository_with_token_auth() {
         .send()
         .expect(200);
     assert_eq!(keys.body["values"].as_array().map(Vec::len), Some(0));
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,7 +100,6 @@ async fn an_empty_existing_repository_is_bootstrapped_on_develop() {
         .send()
         .expect(200);
     assert_eq!(default.body["displayId"], "develop");
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -137,7 +135,6 @@ async fn install_options_give_the_bytes_install_export_gives() {
         committed, exported.stdout,
         "the committed components differ from install --export"
     );
-    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -160,15 +157,14 @@ async fn a_users_kustomization_survives_and_a_dry_run_changes_nothing() {
     let plan = world.run(&[&args[..], &["--dry-run"]].concat()).await;
     assert!(plan.output.status.success(), "{}", plan.stderr());
     let stdout = String::from_utf8_lossy(&plan.output.stdout).into_owned();
-    assert!(
-        stdout.contains("Keep clusters/p/flux-system/kustomization.yaml"),
-        "{stdout}"
+    has_all(
+        &stdout,
+        &[
+            "Keep clusters/p/flux-system/kustomization.yaml",
+            "Unchanged clusters/p/flux-system/gotk-sync.yaml",
+            "Bitbucket writes:\n  none",
+        ],
     );
-    assert!(
-        stdout.contains("Unchanged clusters/p/flux-system/gotk-sync.yaml"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("Bitbucket writes:\n  none"), "{stdout}");
     assert_eq!(world.rest_writes(from).await, Vec::<String>::new());
     world.run(&args).await.healthy();
     let again = world.clone("patched", "main").await;
@@ -178,5 +174,4 @@ async fn a_users_kustomization_survives_and_a_dry_run_changes_nothing() {
         "patch the controllers",
         "a re-run committed over the user's change"
     );
-    world.stop().await;
 }
