@@ -175,6 +175,23 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     pub(super) async fn commit(
         &mut self,
         target: &RepositoryTarget,
+        subject: Subject,
+        message: String,
+        files: &[FileSpec],
+    ) -> Result<Option<String>> {
+        let mut checkout = self.checkout.take();
+        let mut written = std::mem::take(&mut self.written);
+        let committed = self
+            .commit_in(target, &mut checkout, subject, message, files, &mut written)
+            .await;
+        self.checkout = checkout;
+        self.written = written;
+        committed
+    }
+
+    async fn commit_in(
+        &mut self,
+        target: &RepositoryTarget,
         checkout: &mut Option<G::Checkout>,
         subject: Subject,
         message: String,

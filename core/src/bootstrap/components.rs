@@ -13,7 +13,7 @@ use super::commits::{Content, FileSpec};
 use super::engine::Engine;
 use super::event::{Event, Step, Subject};
 use super::plan::PlannedObject;
-use super::ports::{ApplyProgress, Cluster, Git, SecretWrite, System};
+use super::ports::{ApplyProgress, ApplyRequest, Cluster, Git, SecretWrite, System};
 use super::repository::RepositoryTarget;
 
 /// flux waits at most this long for the cluster definitions of the first stage.
@@ -54,10 +54,12 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
         let timeout = DEFINITIONS_TIMEOUT.min(self.remaining());
         let mode = self.options.mode;
         let mut progress = Vec::new();
-        let applied = self
-            .cluster
-            .apply(objects, mode, timeout, &mut |p| progress.push(p))
-            .await;
+        let request = ApplyRequest {
+            objects,
+            mode,
+            definitions_timeout: timeout,
+        };
+        let applied = self.cluster.apply(request, &mut |p| progress.push(p)).await;
         for p in progress {
             match p {
                 ApplyProgress::Applied { object, action } if self.applies() => {
@@ -89,12 +91,12 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             .map_err(|e| Error::port("failed to apply the manifests", e))
     }
 
-    /// Step 2. Returns the clone (reused by step 4) and the pushed commit.
+    /// Step 2. Returns the pushed commit.
     pub(super) async fn components(
         &mut self,
         target: &RepositoryTarget,
         default_branch: Option<String>,
-    ) -> Result<(Option<G::Checkout>, Option<String>)> {
+    ) -> Result<Option<String>> {
         let options = self.options;
         let namespace = options.namespace().as_str().to_string();
         self.emit(Event::Generating {
@@ -106,20 +108,13 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             .find(|f| f.subject == Subject::Components)
             .map(|f| (f.path.clone(), f.content.clone()))
             .ok_or(Error::MissingManifest("gotk-components.yaml".into()))?;
-        let mut checkout = None;
-        let mut written = Vec::new();
+        let message = format!("Add Flux {} component manifests", options.install.version);
+        let file = FileSpec {
+            path,
+            content: Content::Fixed(components.clone().into_bytes()),
+        };
         let commit = self
-            .commit(
-                target,
-                &mut checkout,
-                Subject::Components,
-                format!("Add Flux {} component manifests", options.install.version),
-                &[FileSpec {
-                    path,
-                    content: Content::Fixed(components.clone().into_bytes()),
-                }],
-                &mut written,
-            )
+            .commit(target, Subject::Components, message, &[file])
             .await?;
         // A new or empty repository gets the bootstrapped branch as its default (flux can only
         // bootstrap `main` or `master` into a new repository).
@@ -202,7 +197,7 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             }
         }
         self.emit(Event::ComponentsReconciled);
-        Ok((checkout, commit))
+        Ok(commit)
     }
 
     /// A dry run's Secret write.

@@ -71,7 +71,7 @@ pub struct Outcome {
 }
 
 /// The run's state: the options, the ports, the events and the plan being collected.
-pub(super) struct Engine<'a, T, G, C, S, R> {
+pub(super) struct Engine<'a, T, G: Git, C, S, R> {
     pub(super) options: &'a BootstrapOptions,
     pub(super) inputs: &'a Inputs,
     pub(super) bitbucket: &'a T,
@@ -88,6 +88,10 @@ pub(super) struct Engine<'a, T, G, C, S, R> {
     /// Secret, the deploy key): Flux is then asked to fetch again rather than judged on a
     /// result from before.
     pub(super) source_changed: bool,
+    /// The clone the commits reuse, once made.
+    pub(super) checkout: Option<G::Checkout>,
+    /// The files this run wrote (or, in a dry run, would have), with their contents.
+    pub(super) written: Vec<(String, Vec<u8>)>,
     deadline: Duration,
 }
 
@@ -217,13 +221,15 @@ where
         plan: Plan::default(),
         token_user: None,
         source_changed: false,
+        checkout: None,
+        written: Vec::new(),
         deadline,
     };
     engine.check_takeover().await?;
     let (target, default_branch) = engine.reconcile_repository().await?;
-    let (checkout, components_commit) = engine.components(&target, default_branch).await?;
+    let components_commit = engine.components(&target, default_branch).await?;
     let deploy_key = engine.source_secret(&target).await?;
-    let (head, sync_commit) = engine.sync(&target, checkout).await?;
+    let (head, sync_commit) = engine.sync(&target).await?;
     let commits = vec![
         CommitRecord {
             subject: Subject::Components,

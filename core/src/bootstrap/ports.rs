@@ -91,6 +91,17 @@ pub trait Checkout {
     async fn push(&mut self) -> PortResult<PushResult>;
 }
 
+/// Objects to apply, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyRequest {
+    /// The objects, in any order (the port stages and sorts them).
+    pub objects: Vec<Value>,
+    /// Apply, or a server-side dry run.
+    pub mode: Mode,
+    /// How long to wait for the first stage's definitions.
+    pub definitions_timeout: Duration,
+}
+
 /// What a staged apply reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyProgress {
@@ -160,9 +171,7 @@ pub trait Cluster {
     /// [`Mode::DryRun`] a server-side dry run of each, nothing written.
     async fn apply(
         &self,
-        objects: Vec<Value>,
-        mode: Mode,
-        definitions_timeout: Duration,
+        request: ApplyRequest,
         progress: &mut dyn FnMut(ApplyProgress),
     ) -> PortResult<Vec<AppliedObject>>;
 

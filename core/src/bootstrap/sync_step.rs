@@ -37,7 +37,6 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
     pub(super) async fn sync(
         &mut self,
         target: &RepositoryTarget,
-        mut checkout: Option<G::Checkout>,
     ) -> Result<(String, Option<String>)> {
         let options = self.options;
         let target_path = options
@@ -77,26 +76,17 @@ impl<T: Transport, G: Git, C: Cluster, S: System, R: rand_core::CryptoRng>
             .find(|f| f.content == Content::Kustomization)
             .map(|f| f.path.clone())
             .unwrap_or_default();
-        let mut written = Vec::new();
-        let commit = self
-            .commit(
-                target,
-                &mut checkout,
-                Subject::Sync,
-                "Add Flux sync manifests".to_string(),
-                &files,
-                &mut written,
-            )
-            .await?;
+        let message = "Add Flux sync manifests".to_string();
+        let commit = self.commit(target, Subject::Sync, message, &files).await?;
         self.emit(Event::ApplyingSync);
         let objects = self
-            .directory_objects(checkout.as_ref(), &kustomization, &written)
+            .directory_objects(self.checkout.as_ref(), &kustomization, &self.written)
             .await?;
         self.apply(Step::Sync, objects).await?;
         if self.applies() {
             self.emit(Event::SyncReconciled);
         }
-        let head = checkout.as_ref().and_then(Checkout::head);
+        let head = self.checkout.as_ref().and_then(Checkout::head);
         Ok((head.unwrap_or_default(), commit))
     }
 

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fluxstrap_core::bootstrap::Mode;
 use fluxstrap_core::bootstrap::ports::{
-    self, AppliedObject, ApplyProgress, PortError, PortResult, SecretAction, SecretWrite,
+    self, AppliedObject, ApplyProgress, ApplyRequest, PortError, PortResult, SecretAction,
+    SecretWrite,
 };
 use fluxstrap_core::cluster::ObjectRef;
 use k8s_openapi::api::core::v1::Secret;
@@ -80,16 +80,14 @@ impl ports::Cluster for Cluster {
 
     async fn apply(
         &self,
-        objects: Vec<Value>,
-        mode: Mode,
-        definitions_timeout: Duration,
+        request: ApplyRequest,
         progress: &mut dyn FnMut(ApplyProgress),
     ) -> PortResult<Vec<AppliedObject>> {
         let wait = WaitSettings {
             interval: Duration::from_millis(250),
-            timeout: definitions_timeout,
+            timeout: request.definitions_timeout,
         };
-        self.apply_staged_in(objects, mode, &wait, progress)
+        self.apply_staged_in(request.objects, request.mode, &wait, progress)
             .await
             .map_err(port_error)
     }

@@ -3,10 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fluxstrap_server::git::{GitAuth, Secret, Signing};
+use fluxstrap_core::bootstrap::ports::PortResult;
+use fluxstrap_server::git::{GitAuth, NativeGit, Secret, Signing};
 use fluxstrap_testkit::{Bitbucket, ssh_keygen};
 
 use super::common::{Synced, commit, flux_files, native, sync};
+
+/// The flux-system files (gotk-sync.yaml `v1`) synced to `main` of `url`.
+async fn sync_v1(git: NativeGit, url: &str) -> PortResult<Synced> {
+    sync(&git, url, "main", &flux_files("v1"), &commit(), || {}).await
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_push_with_access_keys() {
@@ -40,48 +46,21 @@ async fn ssh_push_with_access_keys() {
         )
     };
 
-    let refused = sync(
-        &git(&reader),
-        &url,
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        || {},
-    )
-    .await
-    .unwrap_err();
+    let refused = sync_v1(git(&reader), &url).await.unwrap_err();
     assert!(
         refused.to_string().contains("not permitted to push"),
         "{refused}"
     );
 
     let started = Instant::now();
-    let pushed = sync(
-        &git(&writer),
-        &url,
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        || {},
-    )
-    .await
-    .unwrap();
+    let pushed = sync_v1(git(&writer), &url).await.unwrap();
     println!(
         "git: full flux-system commit pushed over SSH in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
     assert!(matches!(pushed, Synced::Pushed { .. }), "{pushed:?}");
     // The reader can fetch what was pushed: its clone sees the commit and stops at no change.
-    let noop = sync(
-        &git(&reader),
-        &url,
-        "main",
-        &flux_files("v1"),
-        &commit(),
-        || {},
-    )
-    .await
-    .unwrap();
+    let noop = sync_v1(git(&reader), &url).await.unwrap();
     assert!(matches!(noop, Synced::UpToDate { .. }), "{noop:?}");
     assert_eq!(std::fs::read_dir(&jobs).unwrap().count(), 0);
     bitbucket.stop().await;
