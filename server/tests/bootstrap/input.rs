@@ -90,3 +90,35 @@ async fn a_symbolic_link_in_the_repository_is_refused_and_nothing_outside_is_wri
         .fails_with("symbolic link");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_bitbucket_token_the_token_is_asked_for_and_never_echoed() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let world = World::start("bootstrap-prompt").await;
+    let mut command = world.command(&["--repository=prompted", "--path=clusters/p", "--dry-run"]);
+    command
+        .env_remove("BITBUCKET_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let token = fluxstrap_testkit::seed::admin().token.clone();
+    let output = blocking(move || {
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{token}").unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    })
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // flux's prompt, on stdout; the token itself appears nowhere.
+    assert!(
+        stdout.starts_with("Please enter your Bitbucket personal access token (PAT): \n"),
+        "{stdout}"
+    );
+    let token = &fluxstrap_testkit::seed::admin().token;
+    assert!(!stdout.contains(token.as_str()) && !stderr.contains(token.as_str()));
+}
