@@ -170,7 +170,8 @@ struct ArmedFault {
 
 /// State shared by the handlers.
 pub(crate) struct Shared {
-    pub(crate) state: Mutex<state::State>,
+    /// In an `Arc` so that a REST request can hold the lock from its extractor to its answer.
+    pub(crate) state: Arc<Mutex<state::State>>,
     pub(crate) base_url: String,
     pub(crate) ssh_url: String,
     pub(crate) ssh_port: u16,
@@ -302,7 +303,10 @@ impl BitbucketEmulator {
         };
         let ssh_url = format!("ssh://git@127.0.0.1:{ssh_port}");
         let shared = Arc::new(Shared {
-            state: Mutex::new(state::State::new(&config.seed, &config.git_root)),
+            state: Arc::new(Mutex::new(state::State::new(
+                &config.seed,
+                &config.git_root,
+            ))),
             base_url: base_url.clone(),
             ssh_url: ssh_url.clone(),
             ssh_port,

@@ -4,14 +4,14 @@
 //! `git-upload-pack` / `git-receive-pack` do the rest.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
 use russh::server::{Auth, ChannelOpenHandle, Handle, Msg, Server, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{ChildStdin, Command};
+use tokio::process::{Child, ChildStdin, Command};
 
 use super::Shared;
 use super::keys::KeyMaterial;
@@ -97,6 +97,67 @@ async fn refuse(handle: &Handle, channel: ChannelId, message: &str) {
     let _ = handle.close(channel).await;
 }
 
+impl SshSession {
+    /// Runs the git service `command` asks for on its repository, or says why not.
+    async fn start(&self, command: &str) -> Result<Child, String> {
+        let Some((service, key, slug)) = parse_command(command) else {
+            return Err(format!(
+                "fatal: '{command}' is not a git command this server runs"
+            ));
+        };
+        let git_dir = self.permitted_git_dir(service, &key, &slug).await?;
+        Command::new(service)
+            .arg(&git_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("fatal: cannot run {service}: {e}"))
+    }
+
+    /// The repository's git directory, if the session may run `service` on it.
+    async fn permitted_git_dir(
+        &self,
+        service: &str,
+        key: &str,
+        slug: &str,
+    ) -> Result<PathBuf, String> {
+        let needed = if service == "git-receive-pack" {
+            Level::Write
+        } else {
+            Level::Read
+        };
+        let state = self.shared.state.lock().await;
+        let Some(index) = state.repo_index(key, slug) else {
+            return Err(format!("fatal: Repository {key}/{slug} does not exist."));
+        };
+        let repo = &state.repos[index];
+        // Checked live, for the key that logged in: a key deleted since no longer works.
+        let ours = self.key.as_deref().and_then(KeyMaterial::of);
+        let as_user = self
+            .user
+            .as_deref()
+            .and_then(|name| state.user(name))
+            .and_then(|user| state.repo_level(user, repo))
+            .is_some_and(|level| level >= needed);
+        let allowed = as_user
+            || state.access_keys.iter().any(|k| {
+                ours.is_some_and(|ours| ours.matches(&k.text)) && k.is_on(repo) && k.level >= needed
+            });
+        if !allowed {
+            let what = if needed == Level::Write {
+                "push to"
+            } else {
+                "read"
+            };
+            return Err(format!(
+                "fatal: this key is not permitted to {what} {key}/{slug}"
+            ));
+        }
+        Ok(state.git_dir(repo))
+    }
+}
+
 impl russh::server::Handler for SshSession {
     type Error = russh::Error;
 
@@ -146,80 +207,10 @@ impl russh::server::Handler for SshSession {
         session.channel_success(channel)?;
         let handle = session.handle();
         let command = String::from_utf8_lossy(data).into_owned();
-        let Some((service, key, slug)) = parse_command(&command) else {
-            refuse(
-                &handle,
-                channel,
-                &format!("fatal: '{command}' is not a git command this server runs"),
-            )
-            .await;
-            return Ok(());
-        };
-        let needed = if service == "git-receive-pack" {
-            Level::Write
-        } else {
-            Level::Read
-        };
-        let git_dir = {
-            let state = self.shared.state.lock().await;
-            let Some(index) = state.repo_index(&key, &slug) else {
-                drop(state);
-                refuse(
-                    &handle,
-                    channel,
-                    &format!("fatal: Repository {key}/{slug} does not exist."),
-                )
-                .await;
-                return Ok(());
-            };
-            let repo = &state.repos[index];
-            // Checked live, for the key that logged in: a key deleted since no longer works.
-            let ours = self.key.as_deref().and_then(KeyMaterial::of);
-            let as_user = self
-                .user
-                .as_deref()
-                .and_then(|name| state.user(name))
-                .and_then(|user| state.repo_level(user, repo))
-                .is_some_and(|level| level >= needed);
-            let allowed = as_user
-                || state.access_keys.iter().any(|k| {
-                    ours.is_some_and(|ours| ours.matches(&k.text))
-                        && k.project_key == repo.project_key
-                        && k.slug == repo.slug
-                        && k.level >= needed
-                });
-            if !allowed {
-                drop(state);
-                let what = if needed == Level::Write {
-                    "push to"
-                } else {
-                    "read"
-                };
-                refuse(
-                    &handle,
-                    channel,
-                    &format!("fatal: this key is not permitted to {what} {key}/{slug}"),
-                )
-                .await;
-                return Ok(());
-            }
-            state.git_dir(repo)
-        };
-        let mut child = match Command::new(service)
-            .arg(&git_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-        {
+        let mut child = match self.start(&command).await {
             Ok(child) => child,
-            Err(e) => {
-                refuse(
-                    &handle,
-                    channel,
-                    &format!("fatal: cannot run {service}: {e}"),
-                )
-                .await;
+            Err(refusal) => {
+                refuse(&handle, channel, &refusal).await;
                 return Ok(());
             }
         };

@@ -16,30 +16,29 @@ pub enum Level {
     Admin,
 }
 
+/// Each level with Bitbucket's names for it, on a repository and on a project, in the enum's
+/// order.
+const LEVEL_NAMES: [(Level, &str, &str); 3] = [
+    (Level::Read, "REPO_READ", "PROJECT_READ"),
+    (Level::Write, "REPO_WRITE", "PROJECT_WRITE"),
+    (Level::Admin, "REPO_ADMIN", "PROJECT_ADMIN"),
+];
+
 impl Level {
     pub fn project_name(self) -> &'static str {
-        match self {
-            Level::Read => "PROJECT_READ",
-            Level::Write => "PROJECT_WRITE",
-            Level::Admin => "PROJECT_ADMIN",
-        }
+        LEVEL_NAMES[self as usize].2
     }
 
     pub fn repo_name(self) -> &'static str {
-        match self {
-            Level::Read => "REPO_READ",
-            Level::Write => "REPO_WRITE",
-            Level::Admin => "REPO_ADMIN",
-        }
+        LEVEL_NAMES[self as usize].1
     }
 
+    /// Either name of a level.
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "REPO_READ" | "PROJECT_READ" => Some(Level::Read),
-            "REPO_WRITE" | "PROJECT_WRITE" => Some(Level::Write),
-            "REPO_ADMIN" | "PROJECT_ADMIN" => Some(Level::Admin),
-            _ => None,
-        }
+        LEVEL_NAMES
+            .iter()
+            .find(|(_, repo, project)| value == *repo || value == *project)
+            .map(|(level, ..)| *level)
     }
 }
 
@@ -138,6 +137,12 @@ pub struct Project {
     pub key: String,
     pub name: String,
     pub description: Option<String>,
+    pub grants: Grants,
+}
+
+/// Who holds which level on a project or a repository, by group name and by user name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Grants {
     pub groups: BTreeMap<String, Level>,
     pub users: BTreeMap<String, Level>,
 }
@@ -152,8 +157,9 @@ pub struct Repo {
     pub public: bool,
     pub forkable: bool,
     pub default_branch: String,
-    pub groups: BTreeMap<String, Level>,
-    pub users: BTreeMap<String, Level>,
+    /// Flattened: the saved state keeps `groups` and `users` beside the other fields.
+    #[serde(flatten)]
+    pub grants: Grants,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,6 +170,13 @@ pub struct AccessKey {
     pub text: String,
     pub label: String,
     pub level: Level,
+}
+
+impl AccessKey {
+    /// Whether the key was added to `repo`.
+    pub fn is_on(&self, repo: &Repo) -> bool {
+        self.project_key == repo.project_key && self.slug == repo.slug
+    }
 }
 
 /// Everything the emulator knows.
@@ -222,8 +235,10 @@ impl State {
                 key: project.key.to_uppercase(),
                 name: project.name.clone(),
                 description: project.description.clone(),
-                groups: project.groups.clone(),
-                users: project.users.clone(),
+                grants: Grants {
+                    groups: project.groups.clone(),
+                    users: project.users.clone(),
+                },
             });
         }
         // Repositories, permissions and access keys of an earlier run.
@@ -292,11 +307,16 @@ impl State {
         })
     }
 
-    fn groups_of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = &'a String> + 'a {
-        self.groups
+    /// The highest level `grants` give the user, directly or through a group it belongs to.
+    fn granted(&self, grants: &Grants, user: &User) -> Option<Level> {
+        let direct = grants.users.get(&user.name).copied();
+        let via_groups = self
+            .groups
             .iter()
-            .filter(move |(_, members)| members.iter().any(|m| m == user))
-            .map(|(name, _)| name)
+            .filter(|(_, members)| members.contains(&user.name))
+            .filter_map(|(group, _)| grants.groups.get(group).copied())
+            .max();
+        direct.max(via_groups)
     }
 
     /// The user's level on a project (through user and group grants).
@@ -308,28 +328,36 @@ impl State {
             return (user_slug(owner) == user.slug).then_some(Level::Admin);
         }
         let project = &self.projects[self.project_index(project_key)?];
-        let direct = project.users.get(&user.name).copied();
-        let via_groups = self
-            .groups_of(&user.name)
-            .filter_map(|g| project.groups.get(g).copied())
-            .max();
-        direct.max(via_groups)
+        self.granted(&project.grants, user)
     }
 
     /// The user's level on a repository: the project level or the repository's own grants.
     pub fn repo_level(&self, user: &User, repo: &Repo) -> Option<Level> {
         let project = self.project_level(user, &repo.project_key);
-        let direct = repo.users.get(&user.name).copied();
-        let via_groups = self
-            .groups_of(&user.name)
-            .filter_map(|g| repo.groups.get(g).copied())
-            .max();
-        project.max(direct).max(via_groups)
+        project.max(self.granted(&repo.grants, user))
     }
 
     pub fn git_dir(&self, repo: &Repo) -> PathBuf {
         self.git_root
             .join(repo.project_key.to_lowercase())
             .join(format!("{}.git", repo.slug))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_read_and_print_bitbucket_names() {
+        // `repo_name` and `project_name` index the table by the enum's order.
+        for (index, (level, ..)) in LEVEL_NAMES.iter().enumerate() {
+            assert_eq!(*level as usize, index);
+        }
+        assert_eq!(Level::Admin.repo_name(), "REPO_ADMIN");
+        assert_eq!(Level::Read.project_name(), "PROJECT_READ");
+        assert_eq!(Level::parse("PROJECT_WRITE"), Some(Level::Write));
+        assert_eq!(Level::parse("REPO_READ"), Some(Level::Read));
+        assert_eq!(Level::parse("WRITE"), None);
     }
 }

@@ -97,11 +97,7 @@ pub fn reconcile(shared: &Arc<Shared>, timers: &mut Timers) {
         let storage = crd
             .pointer("/spec/versions")
             .and_then(Value::as_array)
-            .and_then(|versions| {
-                versions
-                    .iter()
-                    .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
-            })
+            .and_then(|versions| versions.iter().find(|v| v["storage"] == true))
             .and_then(|v| v.get("name"))
             .cloned()
             .unwrap_or(Value::Null);

@@ -330,10 +330,10 @@ impl KubeEmulator {
             match config.options.authentication {
                 Authentication::BearerToken => json!({"token": token}),
                 Authentication::ClientCertificate(key) => json!({
-                    "client-certificate-data": encode(&tls.client_cert_pem),
+                    "client-certificate-data": encode(&tls.client.cert_pem),
                     "client-key-data": encode(match key {
-                        ClientKey::Pkcs8 => &tls.client_key_pkcs8_pem,
-                        ClientKey::Sec1 => &tls.client_key_sec1_pem,
+                        ClientKey::Pkcs8 => &tls.client.key_pkcs8_pem,
+                        ClientKey::Sec1 => &tls.client.key_sec1_pem,
                     }),
                 }),
             }

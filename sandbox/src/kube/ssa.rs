@@ -372,24 +372,20 @@ mod tests {
                "metadata": {"name": "y", "namespace": "x"}, "data": data})
     }
 
+    /// `manager` applies ConfigMap `x/y` with `data` onto `live`.
+    fn apply_cm(
+        live: Option<&Value>,
+        data: Value,
+        manager: &str,
+        force: bool,
+    ) -> Result<Value, Vec<Conflict>> {
+        apply(live, &cm(data), &writer(manager), force, &Schema::BuiltIn)
+    }
+
     #[test]
     fn apply_twice_gives_the_same_object() {
-        let first = apply(
-            None,
-            &cm(json!({"a": "1"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
-        let second = apply(
-            Some(&first),
-            &cm(json!({"a": "1"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
+        let first = apply_cm(None, json!({"a": "1"}), "kubectl", false).unwrap();
+        let second = apply_cm(Some(&first), json!({"a": "1"}), "kubectl", false).unwrap();
         assert_eq!(first, second);
         assert_eq!(
             first["metadata"]["managedFields"][0]["fieldsV1"],
@@ -399,34 +395,13 @@ mod tests {
 
     #[test]
     fn a_different_value_from_another_manager_conflicts_unless_forced() {
-        let live = apply(
-            None,
-            &cm(json!({"a": "1"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
-        let conflicts = apply(
-            Some(&live),
-            &cm(json!({"a": "2"})),
-            &writer("other"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap_err();
+        let live = apply_cm(None, json!({"a": "1"}), "kubectl", false).unwrap();
+        let conflicts = apply_cm(Some(&live), json!({"a": "2"}), "other", false).unwrap_err();
         assert_eq!(
             conflict_message(&conflicts),
             "Apply failed with 1 conflict: conflict with \"kubectl\" using v1: .data.a"
         );
-        let forced = apply(
-            Some(&live),
-            &cm(json!({"a": "2"})),
-            &writer("other"),
-            true,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
+        let forced = apply_cm(Some(&live), json!({"a": "2"}), "other", true).unwrap();
         assert_eq!(forced["data"]["a"], "2");
         let entries = read_entries(&forced);
         assert_eq!(entries.len(), 1, "kubectl lost its only field");
@@ -435,31 +410,10 @@ mod tests {
 
     #[test]
     fn the_same_value_is_shared_and_dropped_fields_are_removed() {
-        let live = apply(
-            None,
-            &cm(json!({"a": "1", "b": "2"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
-        let shared = apply(
-            Some(&live),
-            &cm(json!({"a": "1"})),
-            &writer("third"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
+        let live = apply_cm(None, json!({"a": "1", "b": "2"}), "kubectl", false).unwrap();
+        let shared = apply_cm(Some(&live), json!({"a": "1"}), "third", false).unwrap();
         assert_eq!(read_entries(&shared).len(), 2);
-        let dropped = apply(
-            Some(&shared),
-            &cm(json!({"a": "1"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
+        let dropped = apply_cm(Some(&shared), json!({"a": "1"}), "kubectl", false).unwrap();
         assert_eq!(dropped["data"], json!({"a": "1"}));
     }
 
@@ -502,23 +456,23 @@ mod tests {
         proptest! {
             #[test]
             fn applying_twice_is_idempotent(a in data()) {
-                let first = apply(None, &cm(a.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
-                let second = apply(Some(&first), &cm(a), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let first = apply_cm(None, a.clone(), "m", false).unwrap();
+                let second = apply_cm(Some(&first), a, "m", false).unwrap();
                 prop_assert_eq!(first, second);
             }
 
             #[test]
             fn a_sole_applier_gets_exactly_what_it_applies(a in data(), b in data()) {
-                let first = apply(None, &cm(a), &writer("m"), false, &Schema::BuiltIn).unwrap();
-                let second = apply(Some(&first), &cm(b.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let first = apply_cm(None, a, "m", false).unwrap();
+                let second = apply_cm(Some(&first), b.clone(), "m", false).unwrap();
                 let expected = if b.as_object().is_some_and(|m| m.is_empty()) { json!({}) } else { b };
                 prop_assert_eq!(second.get("data").cloned().unwrap_or(json!({})), expected);
             }
 
             #[test]
             fn another_manager_with_equal_values_never_conflicts(a in data()) {
-                let first = apply(None, &cm(a.clone()), &writer("m"), false, &Schema::BuiltIn).unwrap();
-                prop_assert!(apply(Some(&first), &cm(a), &writer("n"), false, &Schema::BuiltIn).is_ok());
+                let first = apply_cm(None, a.clone(), "m", false).unwrap();
+                prop_assert!(apply_cm(Some(&first), a, "n", false).is_ok());
             }
 
             #[test]
@@ -528,9 +482,9 @@ mod tests {
                         .map(|(k, v)| (format!("{prefix}{k}"), v.clone())).collect())
                 };
                 let (mine, theirs) = (prefixed(&mine, "m"), prefixed(&theirs, "n"));
-                let first = apply(None, &cm(mine), &writer("m"), false, &Schema::BuiltIn).unwrap();
-                let both = apply(Some(&first), &cm(theirs.clone()), &writer("n"), false, &Schema::BuiltIn).unwrap();
-                let dropped = apply(Some(&both), &cm(json!({})), &writer("m"), false, &Schema::BuiltIn).unwrap();
+                let first = apply_cm(None, mine, "m", false).unwrap();
+                let both = apply_cm(Some(&first), theirs.clone(), "n", false).unwrap();
+                let dropped = apply_cm(Some(&both), json!({}), "m", false).unwrap();
                 let data = dropped.get("data").cloned().unwrap_or(json!({}));
                 for (key, value) in theirs.as_object().unwrap() {
                     prop_assert_eq!(data.get(key), Some(value));
@@ -552,14 +506,7 @@ mod tests {
 
     #[test]
     fn updates_take_changed_fields_from_appliers() {
-        let live = apply(
-            None,
-            &cm(json!({"a": "1"})),
-            &writer("kubectl"),
-            false,
-            &Schema::BuiltIn,
-        )
-        .unwrap();
+        let live = apply_cm(None, json!({"a": "1"}), "kubectl", false).unwrap();
         let mut patched = live.clone();
         patched["data"]["a"] = json!("3");
         record_update(

@@ -21,25 +21,35 @@ pub fn human_duration(seconds: i64) -> String {
         return "<invalid>".into();
     }
     let seconds = seconds.max(0);
-    let minutes = seconds / 60;
-    let hours = minutes / 60;
-    let days = hours / 24;
-    let years = days / 365;
-    match () {
-        _ if seconds < 120 => format!("{seconds}s"),
-        _ if minutes < 10 && seconds % 60 == 0 => format!("{minutes}m"),
-        _ if minutes < 10 => format!("{minutes}m{}s", seconds % 60),
-        _ if minutes < 180 => format!("{minutes}m"),
-        _ if hours < 8 && minutes % 60 == 0 => format!("{hours}h"),
-        _ if hours < 8 => format!("{hours}h{}m", minutes % 60),
-        _ if hours < 48 => format!("{hours}h"),
-        _ if hours < 192 && hours % 24 == 0 => format!("{days}d"),
-        _ if hours < 192 => format!("{days}d{}h", hours % 24),
-        _ if years < 2 => format!("{days}d"),
-        _ if years < 8 && days % 365 == 0 => format!("{years}y"),
-        _ if years < 8 => format!("{years}y{}d", days % 365),
-        _ => format!("{years}y"),
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    const YEAR: i64 = 365 * DAY;
+    // Its steps: below so many seconds, an age is shown in this unit, and in the next smaller
+    // one as well where that is not zero.
+    let steps = [
+        (2 * MINUTE, (1, 's'), None),
+        (10 * MINUTE, (MINUTE, 'm'), Some((1, 's'))),
+        (3 * HOUR, (MINUTE, 'm'), None),
+        (8 * HOUR, (HOUR, 'h'), Some((MINUTE, 'm'))),
+        (48 * HOUR, (HOUR, 'h'), None),
+        (8 * DAY, (DAY, 'd'), Some((HOUR, 'h'))),
+        (2 * YEAR, (DAY, 'd'), None),
+        (8 * YEAR, (YEAR, 'y'), Some((DAY, 'd'))),
+        (i64::MAX, (YEAR, 'y'), None),
+    ];
+    let (_, (unit, name), smaller) = steps
+        .into_iter()
+        .find(|(below, ..)| seconds < *below)
+        .expect("the last step has no bound");
+    let mut text = format!("{}{name}", seconds / unit);
+    if let Some((smaller, smaller_name)) = smaller {
+        let rest = seconds % unit / smaller;
+        if rest != 0 {
+            text.push_str(&format!("{rest}{smaller_name}"));
+        }
     }
+    text
 }
 
 fn age(object: &Value, now: i64) -> Value {
@@ -111,27 +121,59 @@ struct Column {
     cell: Cell,
 }
 
-fn column(
-    name: &str,
-    kind: &'static str,
-    priority: u8,
-    cell: impl Fn(&Value, i64) -> Value + 'static,
-) -> Column {
-    Column {
-        name: name.to_string(),
-        kind,
-        format: if name == "Name" { "name" } else { "" },
-        priority,
-        cell: Box::new(cell),
+impl Column {
+    fn new(
+        name: &str,
+        kind: &'static str,
+        priority: u8,
+        cell: impl Fn(&Value, i64) -> Value + 'static,
+    ) -> Column {
+        Column {
+            name: name.to_string(),
+            kind,
+            format: if name == "Name" { "name" } else { "" },
+            priority,
+            cell: Box::new(cell),
+        }
+    }
+
+    fn text(name: &str, cell: impl Fn(&Value, i64) -> Value + 'static) -> Column {
+        Column::new(name, "string", 0, cell)
+    }
+
+    /// A column `kubectl get -o wide` adds (priority 1).
+    fn wide_text(name: &str, cell: impl Fn(&Value, i64) -> Value + 'static) -> Column {
+        Column::new(name, "string", 1, cell)
+    }
+
+    fn integer(name: &str, cell: impl Fn(&Value, i64) -> Value + 'static) -> Column {
+        Column::new(name, "integer", 0, cell)
+    }
+
+    fn date(name: &str, cell: impl Fn(&Value, i64) -> Value + 'static) -> Column {
+        Column::new(name, "date", 0, cell)
     }
 }
 
+/// A cell showing what `read` makes of the object's field at `pointer`.
+fn at(read: fn(&Value, &str) -> Value, pointer: &'static str) -> impl Fn(&Value, i64) -> Value {
+    move |o, _| read(o, pointer)
+}
+
+fn shown(o: &Value, pointer: &str) -> Value {
+    json!(text(o, pointer))
+}
+
+fn shown_or_none(o: &Value, pointer: &str) -> Value {
+    or_none(text(o, pointer))
+}
+
 fn name_column() -> Column {
-    column("Name", "string", 0, |o, _| json!(text(o, "/metadata/name")))
+    Column::text("Name", at(shown, "/metadata/name"))
 }
 
 fn age_column() -> Column {
-    column("Age", "string", 0, age)
+    Column::text("Age", age)
 }
 
 fn deployment_ready(o: &Value) -> Value {
@@ -174,11 +216,12 @@ pub fn label_text(o: &Value, pointer: &str) -> String {
     pairs.join(",")
 }
 
-fn selector(o: &Value, pointer: &str) -> Value {
+/// A label map as a selector prints, `<none>` when empty.
+fn labels(o: &Value, pointer: &str) -> Value {
     or_none(label_text(o, pointer))
 }
 
-fn containers(o: &Value, field: &'static str) -> Value {
+fn containers(o: &Value, field: &str) -> Value {
     let values: Vec<String> = o
         .pointer("/spec/template/spec/containers")
         .and_then(Value::as_array)
@@ -231,112 +274,85 @@ fn columns(resource: &ResourceType, version: &str) -> Vec<Column> {
     }
     let mut columns = vec![name_column()];
     match (resource.group.as_str(), resource.kind.as_str()) {
-        ("", "Namespace") => {
-            columns.push(column("Status", "string", 0, |o, _| {
-                json!(text(o, "/status/phase"))
-            }));
-        }
-        ("", "ConfigMap") => columns.push(column("Data", "integer", 0, |o, _| {
+        ("", "Namespace") => columns.push(Column::text("Status", at(shown, "/status/phase"))),
+        ("", "ConfigMap") => columns.push(Column::integer("Data", |o, _| {
             json!(
                 count(o, "/data").as_u64().unwrap_or(0)
                     + count(o, "/binaryData").as_u64().unwrap_or(0)
             )
         })),
-        ("", "Secret") => {
-            columns.push(column("Type", "string", 0, |o, _| json!(text(o, "/type"))));
-            columns.push(column("Data", "integer", 0, |o, _| count(o, "/data")));
-        }
-        ("", "ServiceAccount") => {
-            columns.push(column("Secrets", "integer", 0, |o, _| {
-                json!(
-                    o.pointer("/secrets")
-                        .and_then(Value::as_array)
-                        .map_or(0, Vec::len)
-                )
-            }));
-        }
+        ("", "Secret") => columns.extend([
+            Column::text("Type", at(shown, "/type")),
+            Column::integer("Data", at(count, "/data")),
+        ]),
+        ("", "ServiceAccount") => columns.push(Column::integer("Secrets", |o, _| {
+            json!(
+                o.pointer("/secrets")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            )
+        })),
         ("", "Service") => {
-            columns.push(column("Type", "string", 0, |o, _| {
-                json!(text(o, "/spec/type"))
-            }));
-            columns.push(column("Cluster-IP", "string", 0, |o, _| {
-                or_none(text(o, "/spec/clusterIP"))
-            }));
-            columns.push(column("External-IP", "string", 0, |_, _| json!("<none>")));
-            columns.push(column("Port(s)", "string", 0, |o, _| service_ports(o)));
-            columns.push(age_column());
-            columns.push(column("Selector", "string", 1, |o, _| {
-                selector(o, "/spec/selector")
-            }));
+            columns.extend([
+                Column::text("Type", at(shown, "/spec/type")),
+                Column::text("Cluster-IP", at(shown_or_none, "/spec/clusterIP")),
+                Column::text("External-IP", |_, _| json!("<none>")),
+                Column::text("Port(s)", |o, _| service_ports(o)),
+                age_column(),
+                Column::wide_text("Selector", at(labels, "/spec/selector")),
+            ]);
             return columns;
         }
         ("", "Pod") => {
-            columns.push(column("Ready", "string", 0, |o, _| {
-                let statuses = o
-                    .pointer("/status/containerStatuses")
-                    .and_then(Value::as_array);
-                let total = o
-                    .pointer("/spec/containers")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
-                let ready = statuses.map_or(0, |s| {
-                    s.iter().filter(|c| c["ready"] == json!(true)).count()
-                });
-                json!(format!("{ready}/{total}"))
-            }));
-            columns.push(column("Status", "string", 0, |o, _| {
-                json!(text(o, "/status/phase"))
-            }));
-            columns.push(column("Restarts", "string", 0, |_, _| json!("0")));
-            columns.push(age_column());
-            columns.push(column("IP", "string", 1, |o, _| {
-                or_none(text(o, "/status/podIP"))
-            }));
-            columns.push(column("Node", "string", 1, |o, _| {
-                or_none(text(o, "/spec/nodeName"))
-            }));
+            columns.extend([
+                Column::text("Ready", |o, _| {
+                    let statuses = o
+                        .pointer("/status/containerStatuses")
+                        .and_then(Value::as_array);
+                    let total = o
+                        .pointer("/spec/containers")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    let ready = statuses.map_or(0, |s| {
+                        s.iter().filter(|c| c["ready"] == json!(true)).count()
+                    });
+                    json!(format!("{ready}/{total}"))
+                }),
+                Column::text("Status", at(shown, "/status/phase")),
+                Column::text("Restarts", |_, _| json!("0")),
+                age_column(),
+                Column::wide_text("IP", at(shown_or_none, "/status/podIP")),
+                Column::wide_text("Node", at(shown_or_none, "/spec/nodeName")),
+            ]);
             return columns;
         }
-        ("apps", "ReplicaSet") => {
-            columns.push(column("Desired", "integer", 0, |o, _| {
-                number(o, "/spec/replicas")
-            }));
-            columns.push(column("Current", "integer", 0, |o, _| {
-                number(o, "/status/replicas")
-            }));
-            columns.push(column("Ready", "integer", 0, |o, _| {
-                number(o, "/status/readyReplicas")
-            }));
-        }
+        ("apps", "ReplicaSet") => columns.extend([
+            Column::integer("Desired", at(number, "/spec/replicas")),
+            Column::integer("Current", at(number, "/status/replicas")),
+            Column::integer("Ready", at(number, "/status/readyReplicas")),
+        ]),
         ("apps", "Deployment") => {
-            columns.push(column("Ready", "string", 0, |o, _| deployment_ready(o)));
-            columns.push(column("Up-to-date", "string", 0, |o, _| {
-                number(o, "/status/updatedReplicas")
-            }));
-            columns.push(column("Available", "string", 0, |o, _| {
-                number(o, "/status/availableReplicas")
-            }));
-            columns.push(age_column());
-            columns.push(column("Containers", "string", 1, |o, _| {
-                containers(o, "/name")
-            }));
-            columns.push(column("Images", "string", 1, |o, _| {
-                containers(o, "/image")
-            }));
-            columns.push(column("Selector", "string", 1, |o, _| {
-                selector(o, "/spec/selector/matchLabels")
-            }));
+            columns.extend([
+                Column::text("Ready", |o, _| deployment_ready(o)),
+                Column::text("Up-to-date", at(number, "/status/updatedReplicas")),
+                Column::text("Available", at(number, "/status/availableReplicas")),
+                age_column(),
+                Column::wide_text("Containers", at(containers, "/name")),
+                Column::wide_text("Images", at(containers, "/image")),
+                Column::wide_text("Selector", at(labels, "/spec/selector/matchLabels")),
+            ]);
             return columns;
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition")
         | ("rbac.authorization.k8s.io", "ClusterRole" | "Role") => {
-            columns.push(column("Created At", "date", 0, |o, _| {
-                json!(text(o, "/metadata/creationTimestamp"))
-            }));
+            columns.extend([Column::date(
+                "Created At",
+                at(shown, "/metadata/creationTimestamp"),
+            )]);
             return columns;
         }
         ("rbac.authorization.k8s.io", "ClusterRoleBinding" | "RoleBinding") => {
-            columns.push(column("Role", "string", 0, |o, _| {
+            columns.push(Column::text("Role", |o, _| {
                 json!(format!(
                     "{}/{}",
                     text(o, "/roleRef/kind"),
@@ -345,9 +361,10 @@ fn columns(resource: &ResourceType, version: &str) -> Vec<Column> {
             }));
         }
         ("networking.k8s.io", "NetworkPolicy") => {
-            columns.push(column("Pod-Selector", "string", 0, |o, _| {
-                selector(o, "/spec/podSelector/matchLabels")
-            }));
+            columns.extend([Column::text(
+                "Pod-Selector",
+                at(labels, "/spec/podSelector/matchLabels"),
+            )]);
         }
         _ => {}
     }

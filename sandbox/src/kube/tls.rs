@@ -5,15 +5,26 @@ use crate::certificates::Authority;
 
 /// The CA, the server's certificate and key, and a client identity the CA signed.
 pub struct Minted {
+    /// The CA's certificate: PEM for the kubeconfig, DER to verify clients with.
     pub ca_pem: String,
     pub ca_der: Vec<u8>,
+    pub server: ServerIdentity,
+    pub client: ClientIdentity,
+}
+
+/// What the server presents: its certificate and PKCS#8 key, DER.
+pub struct ServerIdentity {
     pub cert_der: Vec<u8>,
     pub key_pkcs8_der: Vec<u8>,
-    pub client_cert_pem: String,
-    /// The client key in PKCS#8 (`BEGIN PRIVATE KEY`) and SEC1 (`BEGIN EC PRIVATE KEY`) form:
-    /// kubeconfigs in the wild carry either.
-    pub client_key_pkcs8_pem: String,
-    pub client_key_sec1_pem: String,
+}
+
+/// What a kubeconfig carries for a client, PEM: the certificate, and its key in PKCS#8
+/// (`BEGIN PRIVATE KEY`) and SEC1 (`BEGIN EC PRIVATE KEY`) form, since kubeconfigs in the wild
+/// carry either.
+pub struct ClientIdentity {
+    pub cert_pem: String,
+    pub key_pkcs8_pem: String,
+    pub key_sec1_pem: String,
 }
 
 pub fn mint() -> crate::Result<Minted> {
@@ -22,7 +33,7 @@ pub fn mint() -> crate::Result<Minted> {
     // The identity the API server maps to a user and group: CN and O.
     let (client_cert, client_key) =
         authority.client("fluxstrap-sandbox-admin", "system:masters")?;
-    let client_key_sec1_pem = {
+    let key_sec1_pem = {
         use p256::pkcs8::DecodePrivateKey as _;
         let sec1 = |e: &dyn std::fmt::Display| {
             crate::Error::Tls(format!("encoding the client key as SEC1: {e}"))
@@ -36,11 +47,15 @@ pub fn mint() -> crate::Result<Minted> {
     Ok(Minted {
         ca_pem: authority.certificate.pem(),
         ca_der: authority.certificate.der().to_vec(),
-        cert_der: cert.der().to_vec(),
-        key_pkcs8_der: key.serialize_der(),
-        client_cert_pem: client_cert.pem(),
-        client_key_pkcs8_pem: client_key.serialize_pem(),
-        client_key_sec1_pem,
+        server: ServerIdentity {
+            cert_der: cert.der().to_vec(),
+            key_pkcs8_der: key.serialize_der(),
+        },
+        client: ClientIdentity {
+            cert_pem: client_cert.pem(),
+            key_pkcs8_pem: client_key.serialize_pem(),
+            key_sec1_pem,
+        },
     })
 }
 
@@ -68,8 +83,10 @@ pub fn server_config(
     };
     let mut config = builder
         .with_single_cert(
-            vec![CertificateDer::from(minted.cert_der.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(minted.key_pkcs8_der.clone())),
+            vec![CertificateDer::from(minted.server.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                minted.server.key_pkcs8_der.clone(),
+            )),
         )
         .map_err(|e| e.to_string())?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

@@ -55,207 +55,76 @@ impl ResourceType {
     }
 }
 
-struct BuiltIn {
-    group: &'static str,
-    version: &'static str,
-    kind: &'static str,
-    plural: &'static str,
-    short_names: &'static [&'static str],
-    categories: &'static [&'static str],
-    namespaced: bool,
-    status_subresource: bool,
-    has_generation: bool,
-}
-
-const BUILT_INS: &[BuiltIn] = &[
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "Namespace",
-        plural: "namespaces",
-        short_names: &["ns"],
-        categories: &[],
-        namespaced: false,
-        status_subresource: true,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "ConfigMap",
-        plural: "configmaps",
-        short_names: &["cm"],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "Secret",
-        plural: "secrets",
-        short_names: &[],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "Service",
-        plural: "services",
-        short_names: &["svc"],
-        categories: &["all"],
-        namespaced: true,
-        status_subresource: true,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "ServiceAccount",
-        plural: "serviceaccounts",
-        short_names: &["sa"],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "ResourceQuota",
-        plural: "resourcequotas",
-        short_names: &["quota"],
-        categories: &[],
-        namespaced: true,
-        status_subresource: true,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "",
-        version: "v1",
-        kind: "Pod",
-        plural: "pods",
-        short_names: &["po"],
-        categories: &["all"],
-        namespaced: true,
-        status_subresource: true,
-        has_generation: true,
-    },
-    BuiltIn {
-        group: "apps",
-        version: "v1",
-        kind: "Deployment",
-        plural: "deployments",
-        short_names: &["deploy"],
-        categories: &["all"],
-        namespaced: true,
-        status_subresource: true,
-        has_generation: true,
-    },
-    BuiltIn {
-        group: "apps",
-        version: "v1",
-        kind: "ReplicaSet",
-        plural: "replicasets",
-        short_names: &["rs"],
-        categories: &["all"],
-        namespaced: true,
-        status_subresource: true,
-        has_generation: true,
-    },
-    BuiltIn {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "ClusterRole",
-        plural: "clusterroles",
-        short_names: &[],
-        categories: &[],
-        namespaced: false,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "ClusterRoleBinding",
-        plural: "clusterrolebindings",
-        short_names: &[],
-        categories: &[],
-        namespaced: false,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "Role",
-        plural: "roles",
-        short_names: &[],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "rbac.authorization.k8s.io",
-        version: "v1",
-        kind: "RoleBinding",
-        plural: "rolebindings",
-        short_names: &[],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: false,
-    },
-    BuiltIn {
-        group: "networking.k8s.io",
-        version: "v1",
-        kind: "NetworkPolicy",
-        plural: "networkpolicies",
-        short_names: &["netpol"],
-        categories: &[],
-        namespaced: true,
-        status_subresource: false,
-        has_generation: true,
-    },
-    BuiltIn {
-        group: "apiextensions.k8s.io",
-        version: "v1",
-        kind: "CustomResourceDefinition",
-        plural: "customresourcedefinitions",
-        short_names: &["crd", "crds"],
-        categories: &["api-extensions"],
-        namespaced: false,
-        status_subresource: true,
-        has_generation: true,
-    },
-];
+/// The built-in types: under each apiVersion, a line per kind with its plural, short names and
+/// categories (comma-separated, `-` for none), then what holds of it: `namespaced`, `status` (a
+/// status subresource), `generation` (a spec, which `metadata.generation` counts).
+const BUILT_INS: &str = "
+v1
+    Namespace namespaces ns - status
+    ConfigMap configmaps cm - namespaced
+    Secret secrets - - namespaced
+    Service services svc all namespaced status
+    ServiceAccount serviceaccounts sa - namespaced
+    ResourceQuota resourcequotas quota - namespaced status
+    Pod pods po all namespaced status generation
+apps/v1
+    Deployment deployments deploy all namespaced status generation
+    ReplicaSet replicasets rs all namespaced status generation
+rbac.authorization.k8s.io/v1
+    ClusterRole clusterroles - -
+    ClusterRoleBinding clusterrolebindings - -
+    Role roles - - namespaced
+    RoleBinding rolebindings - - namespaced
+networking.k8s.io/v1
+    NetworkPolicy networkpolicies netpol - namespaced generation
+apiextensions.k8s.io/v1
+    CustomResourceDefinition customresourcedefinitions crd,crds api-extensions status generation
+";
 
 pub fn built_in_types() -> Vec<ResourceType> {
-    BUILT_INS
-        .iter()
-        .map(|b| ResourceType {
-            group: b.group.to_string(),
-            versions: vec![b.version.to_string()],
-            kind: b.kind.to_string(),
-            list_kind: format!("{}List", b.kind),
-            plural: b.plural.to_string(),
-            singular: b.kind.to_lowercase(),
-            short_names: b.short_names.iter().map(|s| s.to_string()).collect(),
-            categories: b.categories.iter().map(|s| s.to_string()).collect(),
-            namespaced: b.namespaced,
-            status_subresource: b.status_subresource,
-            scale_subresource: b.group == "apps",
-            has_generation: b.has_generation,
+    let list = |words: &str| -> Vec<String> {
+        words
+            .split(',')
+            .filter(|w| *w != "-")
+            .map(str::to_string)
+            .collect()
+    };
+    let mut api_version = "";
+    let mut types = Vec::new();
+    for line in BUILT_INS.lines().filter(|l| !l.trim().is_empty()) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [kind, plural, short_names, categories, ref traits @ ..] = words[..] else {
+            // A line of one word: the apiVersion of the kinds below it.
+            api_version = line.trim();
+            continue;
+        };
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        assert!(
+            traits
+                .iter()
+                .all(|t| ["namespaced", "status", "generation"].contains(t)),
+            "a built-in type's traits are namespaced, status and generation: {line}"
+        );
+        let has = |wanted: &str| traits.contains(&wanted);
+        types.push(ResourceType {
+            group: group.to_string(),
+            versions: vec![version.to_string()],
+            kind: kind.to_string(),
+            list_kind: format!("{kind}List"),
+            plural: plural.to_string(),
+            singular: kind.to_lowercase(),
+            short_names: list(short_names),
+            categories: list(categories),
+            namespaced: has("namespaced"),
+            status_subresource: has("status"),
+            scale_subresource: group == "apps",
+            has_generation: has("generation"),
             custom: false,
             schema: Schema::BuiltIn,
             printer_columns: Vec::new(),
-        })
-        .collect()
+        });
+    }
+    types
 }
 
 /// Kubernetes' version priority: GA before beta before alpha, higher numbers first, and

@@ -29,6 +29,48 @@ pub(crate) fn curl(method: &str, url: &str, auth: Option<&str>, body: Option<&st
     request.send()
 }
 
+/// `GET url` as `auth` (see [`curl`]).
+pub(crate) fn get(url: impl AsRef<str>, auth: &str) -> CurlAnswer {
+    curl("GET", url.as_ref(), Some(auth), None)
+}
+
+/// A bodiless `PUT url` as `auth`: a grant, a permission change.
+pub(crate) fn put(url: impl AsRef<str>, auth: &str) -> CurlAnswer {
+    curl("PUT", url.as_ref(), Some(auth), None)
+}
+
+pub(crate) fn delete(url: impl AsRef<str>, auth: &str) -> CurlAnswer {
+    curl("DELETE", url.as_ref(), Some(auth), None)
+}
+
+/// `POST url` with the JSON `body` as `auth`.
+pub(crate) fn post(url: impl AsRef<str>, auth: &str, body: &str) -> CurlAnswer {
+    curl("POST", url.as_ref(), Some(auth), Some(body))
+}
+
+/// Creates a repository in project PLAT as `auth`; `body` as the REST API takes it.
+pub(crate) fn create_in_plat(api: &str, auth: &str, body: &str) -> CurlAnswer {
+    post(format!("{api}/projects/PLAT/repos"), auth, body)
+}
+
+/// Grants as the admin, `PUT {permissions}?{grant}` (a repository's `…/permissions/users` or
+/// `…/permissions/groups`), which Bitbucket answers 204; then the list `GET
+/// {permissions}{list}` that `lister` sees.
+#[track_caller]
+pub(crate) fn grant_then_list(permissions: &str, grant: &str, lister: &str, list: &str) -> Value {
+    let granted = put(format!("{permissions}?{grant}"), admin());
+    assert_eq!(granted.status, 204, "{}", granted.body);
+    get(format!("{permissions}{list}"), lister).body
+}
+
+/// The first entry of a permission list grants `permission` to the `kind` (`user` or `group`)
+/// called `name`.
+#[track_caller]
+pub(crate) fn assert_first_grant(list: &Value, kind: &str, name: &str, permission: &str) {
+    assert_eq!(list["values"][0][kind]["name"], name);
+    assert_eq!(list["values"][0]["permission"], permission);
+}
+
 /// The emulator over plain HTTP without SSH, below `context_path`.
 pub(crate) async fn start(name: &str, context_path: &str) -> Bitbucket {
     Bitbucket::loopback(&format!("bb-{name}"))

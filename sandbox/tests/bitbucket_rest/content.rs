@@ -2,7 +2,10 @@
 
 use fluxstrap_testkit::{Curl, Git, blocking};
 
-use super::common::{admin, assert_recorded_shape, curl, reader, start};
+use super::common::{
+    admin, assert_first_grant, assert_recorded_shape, create_in_plat, curl, delete, get,
+    grant_then_list, reader, start,
+};
 
 #[tokio::test]
 async fn content_branches_users_and_user_permissions() {
@@ -13,16 +16,8 @@ async fn content_branches_users_and_user_permissions() {
     blocking(move || {
         let api = format!("{base}/rest/api/1.0");
         let repo = format!("{api}/projects/PLAT/repos/cfg");
-        assert_eq!(
-            curl(
-                "POST",
-                &format!("{api}/projects/PLAT/repos"),
-                Some(admin()),
-                Some(r#"{"name":"cfg","defaultBranch":"main"}"#)
-            )
-            .status,
-            201
-        );
+        let created = create_in_plat(&api, admin(), r#"{"name":"cfg","defaultBranch":"main"}"#);
+        assert_eq!(created.status, 201);
         let git = Git::new(&work);
         git.run(&["init", "-q", "-b", "main"]);
         std::fs::create_dir_all(work.join("clusters")).unwrap();
@@ -32,7 +27,7 @@ async fn content_branches_users_and_user_permissions() {
         git.run(&["branch", "develop"]);
         git.run(&["push", "-q", pushed_to.to_str().unwrap(), "main", "develop"]);
 
-        let branches = curl("GET", &format!("{repo}/branches"), Some(reader()), None);
+        let branches = get(format!("{repo}/branches"), reader());
         assert_eq!(branches.body["size"], 2);
         assert_recorded_shape("branches/bbs__branches-list.json", &branches.body);
         let main = branches.body["values"]
@@ -48,24 +43,10 @@ async fn content_branches_users_and_user_permissions() {
             .bearer(reader())
             .send();
         assert_eq!(raw.text, "kind: A\nname: a\n");
-        let browse = curl(
-            "GET",
-            &format!("{repo}/browse/clusters/a.yaml"),
-            Some(reader()),
-            None,
-        );
+        let browse = get(format!("{repo}/browse/clusters/a.yaml"), reader());
         assert_recorded_shape("browse/bo__browse-file-lines.json", &browse.body);
         assert_eq!(browse.body["lines"][1]["text"], "name: a");
-        assert_eq!(
-            curl(
-                "GET",
-                &format!("{repo}/raw/nope.yaml"),
-                Some(reader()),
-                None
-            )
-            .status,
-            404
-        );
+        assert_eq!(get(format!("{repo}/raw/nope.yaml"), reader()).status, 404);
 
         let updated = curl(
             "PUT",
@@ -76,54 +57,20 @@ async fn content_branches_users_and_user_permissions() {
         assert_eq!(updated.status, 201);
         assert_eq!(updated.body["description"], "cluster config");
 
-        let users = curl(
-            "GET",
-            &format!("{api}/users?filter=read"),
-            Some(admin()),
-            None,
-        );
+        let users = get(format!("{api}/users?filter=read"), admin());
         assert_eq!(users.body["size"], 1);
         assert_eq!(users.body["values"][0]["name"], "reader");
         assert_recorded_shape("user/sg__users-list-filter.json", &users.body);
 
         // A repository grant raises the reader to REPO_ADMIN on this repository only.
-        let grant = curl(
-            "PUT",
-            &format!("{repo}/permissions/users?name=reader&permission=REPO_ADMIN"),
-            Some(admin()),
-            None,
-        );
-        assert_eq!(grant.status, 204);
-        let listed = curl(
-            "GET",
-            &format!("{repo}/permissions/users"),
-            Some(reader()),
-            None,
-        );
-        assert_eq!(listed.body["values"][0]["user"]["name"], "reader");
-        assert_eq!(listed.body["values"][0]["permission"], "REPO_ADMIN");
-        assert_recorded_shape(
-            "permissions/cd__repo-permissions-users-list.json",
-            &listed.body,
-        );
+        let users = format!("{repo}/permissions/users");
+        let listed = grant_then_list(&users, "name=reader&permission=REPO_ADMIN", reader(), "");
+        assert_first_grant(&listed, "user", "reader", "REPO_ADMIN");
+        assert_recorded_shape("permissions/cd__repo-permissions-users-list.json", &listed);
+        let revoked = delete(format!("{repo}/permissions/users?name=reader"), admin());
+        assert_eq!(revoked.status, 204);
         assert_eq!(
-            curl(
-                "DELETE",
-                &format!("{repo}/permissions/users?name=reader"),
-                Some(admin()),
-                None
-            )
-            .status,
-            204
-        );
-        assert_eq!(
-            curl(
-                "GET",
-                &format!("{repo}/permissions/users"),
-                Some(reader()),
-                None
-            )
-            .status,
+            get(format!("{repo}/permissions/users"), reader()).status,
             401
         );
     })

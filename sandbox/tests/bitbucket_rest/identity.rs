@@ -3,7 +3,7 @@
 use fluxstrap_sandbox::bitbucket::{Fault, FaultAction};
 use fluxstrap_testkit::{Curl, blocking, seed};
 
-use super::common::{admin, assert_recorded_shape, curl, start};
+use super::common::{admin, assert_recorded_shape, curl, get, start};
 
 #[tokio::test]
 async fn identity_headers_and_authentication() {
@@ -23,31 +23,22 @@ async fn identity_headers_and_authentication() {
             &anonymous.body,
         );
 
-        let bearer = curl(
-            "GET",
-            &format!("{base}/rest/api/latest/application-properties"),
-            Some(admin()),
-            None,
+        let bearer = get(
+            format!("{base}/rest/api/latest/application-properties"),
+            admin(),
         );
         assert!(
             bearer.headers.contains("x-ausername: admin"),
             "{}",
             bearer.headers
         );
-        let basic = curl(
-            "GET",
-            &format!("{base}/rest/api/1.0/projects/PLAT"),
-            Some(&format!("{}:{}", seed::admin().name, admin())),
-            None,
+        let basic = get(
+            format!("{base}/rest/api/1.0/projects/PLAT"),
+            &format!("{}:{}", seed::admin().name, admin()),
         );
         assert_eq!(basic.status, 200);
 
-        let wrong = curl(
-            "GET",
-            &format!("{base}/rest/api/1.0/projects"),
-            Some("not-a-token"),
-            None,
-        );
+        let wrong = get(format!("{base}/rest/api/1.0/projects"), "not-a-token");
         assert_eq!(wrong.status, 401);
         assert_eq!(
             wrong.body["errors"][0]["exceptionName"],
@@ -72,38 +63,31 @@ async fn identity_headers_and_authentication() {
 #[tokio::test]
 async fn injected_faults_and_the_request_log() {
     let bitbucket = start("faults", "").await;
-    bitbucket
-        .inject(Fault {
-            method: Some("GET".into()),
-            path_contains: "/projects/PLAT".into(),
-            nth: 2,
-            action: FaultAction::ServerError,
-        })
-        .await;
+    let fault = |method: Option<&str>, path: &str, nth, action| Fault {
+        method: method.map(str::to_string),
+        path_contains: path.to_string(),
+        nth,
+        action,
+    };
+    // The second GET of the project fails.
+    let server_error = fault(Some("GET"), "/projects/PLAT", 2, FaultAction::ServerError);
+    bitbucket.inject(server_error).await;
     let base = bitbucket.base_url().to_string();
     let statuses = blocking(move || {
         (0..3)
-            .map(|_| {
-                curl(
-                    "GET",
-                    &format!("{base}/rest/api/1.0/projects/PLAT"),
-                    Some(admin()),
-                    None,
-                )
-                .status
-            })
+            .map(|_| get(format!("{base}/rest/api/1.0/projects/PLAT"), admin()).status)
             .collect::<Vec<_>>()
     })
     .await;
     assert_eq!(statuses, [200, 500, 200]);
-    bitbucket
-        .inject(Fault {
-            method: None,
-            path_contains: "/application-properties".into(),
-            nth: 1,
-            action: FaultAction::DropConnection,
-        })
-        .await;
+    // The first request for the properties is broken off.
+    let broken = fault(
+        None,
+        "/application-properties",
+        1,
+        FaultAction::DropConnection,
+    );
+    bitbucket.inject(broken).await;
     let base = bitbucket.base_url().to_string();
     let dropped = blocking(move || {
         Curl::get(format!("{base}/rest/api/1.0/application-properties")).exit_status()

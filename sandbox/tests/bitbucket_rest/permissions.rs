@@ -2,7 +2,10 @@
 
 use fluxstrap_testkit::{blocking, seed};
 
-use super::common::{admin, assert_recorded_shape, curl, reader, start};
+use super::common::{
+    admin, assert_first_grant, assert_recorded_shape, create_in_plat, delete, get, grant_then_list,
+    post, put, reader, start,
+};
 
 #[tokio::test]
 async fn group_permissions_and_access_keys() {
@@ -12,52 +15,28 @@ async fn group_permissions_and_access_keys() {
         let api = format!("{base}/rest/api/1.0");
         let keys = format!("{base}/rest/keys/1.0/projects/PLAT/repos/fleet/ssh");
         assert_eq!(
-            curl(
-                "POST",
-                &format!("{api}/projects/PLAT/repos"),
-                Some(admin()),
-                Some(r#"{"name":"fleet"}"#)
-            )
-            .status,
+            create_in_plat(&api, admin(), r#"{"name":"fleet"}"#).status,
             201
         );
 
         let groups = format!("{api}/projects/PLAT/repos/fleet/permissions/groups");
-        assert_eq!(
-            curl(
-                "PUT",
-                &format!("{groups}?permission=REPO_WRITE&name=platform-team"),
-                Some(admin()),
-                None
-            )
-            .status,
-            204
-        );
-        let listed = curl("GET", &format!("{groups}?filter=form"), Some(admin()), None);
-        assert_eq!(listed.body["values"][0]["group"]["name"], "platform-team");
-        assert_eq!(listed.body["values"][0]["permission"], "REPO_WRITE");
-        assert_recorded_shape(
-            "permissions/cd__repo-permissions-groups-list.json",
-            &listed.body,
-        );
-        let project_groups = curl(
-            "GET",
-            &format!("{api}/projects/PLAT/permissions/groups"),
-            Some(admin()),
-            None,
-        );
+        let grant = "permission=REPO_WRITE&name=platform-team";
+        let listed = grant_then_list(&groups, grant, admin(), "?filter=form");
+        assert_first_grant(&listed, "group", "platform-team", "REPO_WRITE");
+        assert_recorded_shape("permissions/cd__repo-permissions-groups-list.json", &listed);
+        let project_groups = get(format!("{api}/projects/PLAT/permissions/groups"), admin());
         assert_eq!(
             project_groups.body["values"][0]["permission"],
             "PROJECT_ADMIN"
         );
         // Permissions need REPO_ADMIN.
-        assert_eq!(curl("GET", &groups, Some(reader()), None).status, 401);
+        assert_eq!(get(&groups, reader()).status, 401);
 
         let add = |text: &str, permission: &str| {
             let body = format!(
                 r#"{{"key":{{"text":"{text}","label":"flux"}},"permission":"{permission}"}}"#
             );
-            curl("POST", &keys, Some(admin()), Some(&body))
+            post(&keys, admin(), &body)
         };
         let added = add(seed::ED25519_PUBLIC_KEY, "REPO_READ");
         assert_eq!(added.status, 201, "{}", added.body);
@@ -73,21 +52,13 @@ async fn group_permissions_and_access_keys() {
         );
         assert_eq!(add("ssh-ed25519 not-base64", "REPO_READ").status, 400);
         let id = added.body["key"]["id"].as_u64().unwrap();
-        let changed = curl(
-            "PUT",
-            &format!("{keys}/{id}/permission/REPO_WRITE"),
-            Some(admin()),
-            None,
-        );
+        let changed = put(format!("{keys}/{id}/permission/REPO_WRITE"), admin());
         assert_eq!(changed.body["permission"], "REPO_WRITE");
-        let listed = curl("GET", &format!("{keys}?filter=fl"), Some(admin()), None);
+        let listed = get(format!("{keys}?filter=fl"), admin());
         assert_eq!(listed.body["size"], 1);
         assert_recorded_shape("access-keys/cd__repo-access-keys-list.json", &listed.body);
-        assert_eq!(
-            curl("DELETE", &format!("{keys}/{id}"), Some(admin()), None).status,
-            204
-        );
-        assert_eq!(curl("GET", &keys, Some(admin()), None).body["size"], 0);
+        assert_eq!(delete(format!("{keys}/{id}"), admin()).status, 204);
+        assert_eq!(get(&keys, admin()).body["size"], 0);
     })
     .await;
     bitbucket.stop().await;

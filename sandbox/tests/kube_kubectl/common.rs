@@ -69,6 +69,14 @@ impl Cluster {
         self.run(KUBECTL, &[], args, None)
     }
 
+    /// `kubectl <verb> <object…> <args…>`: `object` names one, as `["cm", "x", "-n", "team"]`.
+    pub(crate) fn on(&self, verb: &str, object: &[&str], args: &[&str]) -> Out {
+        let mut all = vec![verb];
+        all.extend_from_slice(object);
+        all.extend_from_slice(args);
+        self.kubectl(&all)
+    }
+
     /// `kubectl apply --server-side -f <file with yaml>` plus `extra` flags.
     pub(crate) fn apply(&self, yaml: &str, extra: &[&str]) -> Out {
         let n = self.files.fetch_add(1, Ordering::SeqCst);

@@ -2,6 +2,9 @@
 
 use super::common::{Cluster, options, shared_install_yaml};
 
+/// The GitRepository the test works on.
+const FLEET: [&str; 4] = ["gitrepository", "fleet", "-n", "flux-system"];
+
 #[test]
 fn custom_resources_appear_once_their_definitions_are_established() {
     let cluster = Cluster::start("crds", options());
@@ -99,67 +102,25 @@ spec:
     // Strategic merge does not apply to custom resources; merge and JSON patches do.
     cluster.kubectl(&["patch", "gitrepository", "fleet", "-n", "flux-system", "-p", r#"{"spec":{"interval":"2m"}}"#])
         .fails_with("application/strategic-merge-patch+json is not supported by source.toolkit.fluxcd.io/v1, Kind=GitRepository");
+    let interval = r#"{"spec":{"interval":"2m"}}"#;
     cluster
-        .kubectl(&[
-            "patch",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"interval":"2m"}}"#,
-        ])
+        .on("patch", &FLEET, &["--type=merge", "-p", interval])
         .ok();
+    let branch = r#"[{"op":"replace","path":"/spec/ref/branch","value":"dev"}]"#;
     cluster
-        .kubectl(&[
-            "patch",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "--type=json",
-            "-p",
-            r#"[{"op":"replace","path":"/spec/ref/branch","value":"dev"}]"#,
-        ])
+        .on("patch", &FLEET, &["--type=json", "-p", branch])
         .ok();
-    cluster
-        .kubectl(&[
-            "label",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "team=platform",
-        ])
-        .ok();
-    cluster
-        .kubectl(&[
-            "annotate",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "note=x",
-        ])
-        .ok();
+    cluster.on("label", &FLEET, &["team=platform"]).ok();
+    cluster.on("annotate", &FLEET, &["note=x"]).ok();
     assert_eq!(
         cluster.jsonpath(&["gitrepo", "fleet", "-n", "flux-system"], "{.spec.interval} {.spec.ref.branch} {.metadata.labels.team} {.metadata.annotations.note} {.metadata.generation}"),
         "2m dev platform x 3"
     );
 
     // Status belongs to the subresource: ignored on the main resource, generation untouched.
+    let status = r#"{"status":{"observedGeneration":7}}"#;
     cluster
-        .kubectl(&[
-            "patch",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "--type=merge",
-            "-p",
-            r#"{"status":{"observedGeneration":7}}"#,
-        ])
+        .on("patch", &FLEET, &["--type=merge", "-p", status])
         .ok();
     assert_eq!(
         cluster.jsonpath(
@@ -172,19 +133,9 @@ spec:
         &["gitrepo", "fleet", "-n", "flux-system"],
         "{.metadata.resourceVersion}",
     );
-    cluster
-        .kubectl(&[
-            "patch",
-            "gitrepository",
-            "fleet",
-            "-n",
-            "flux-system",
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            r#"{"status":{"observedGeneration":3}}"#,
-        ])
-        .ok();
+    let status = r#"{"status":{"observedGeneration":3}}"#;
+    let on_status = ["--subresource=status", "--type=merge", "-p", status];
+    cluster.on("patch", &FLEET, &on_status).ok();
     assert_eq!(
         cluster.jsonpath(
             &["gitrepo", "fleet", "-n", "flux-system"],

@@ -134,47 +134,19 @@ fn watch_labels_patches_deletes_secrets_and_generation() {
     );
 
     // Patches of every type, label and annotate on a built-in type.
+    let settings = ["cm", "settings", "-n", "team"];
+    let merge = r#"{"data":{"m":"1"}}"#;
     cluster
-        .kubectl(&[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "team",
-            "--type=merge",
-            "-p",
-            r#"{"data":{"m":"1"}}"#,
-        ])
+        .on("patch", &settings, &["--type=merge", "-p", merge])
         .ok();
+    let json = r#"[{"op":"add","path":"/data/j","value":"2"}]"#;
     cluster
-        .kubectl(&[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "team",
-            "--type=json",
-            "-p",
-            r#"[{"op":"add","path":"/data/j","value":"2"}]"#,
-        ])
+        .on("patch", &settings, &["--type=json", "-p", json])
         .ok();
-    cluster
-        .kubectl(&[
-            "patch",
-            "cm",
-            "settings",
-            "-n",
-            "team",
-            "-p",
-            r#"{"data":{"s":"3"}}"#,
-        ])
-        .ok();
-    cluster
-        .kubectl(&["label", "cm", "settings", "-n", "team", "tier=gold"])
-        .ok();
-    cluster
-        .kubectl(&["annotate", "cm", "settings", "-n", "team", "owner=ops"])
-        .ok();
+    let strategic = r#"{"data":{"s":"3"}}"#;
+    cluster.on("patch", &settings, &["-p", strategic]).ok();
+    cluster.on("label", &settings, &["tier=gold"]).ok();
+    cluster.on("annotate", &settings, &["owner=ops"]).ok();
     assert_eq!(
         cluster.jsonpath(
             &["cm", "settings", "-n", "team"],
@@ -237,25 +209,16 @@ fn watch_labels_patches_deletes_secrets_and_generation() {
     );
 
     // Generation follows the spec only.
+    let web = ["deploy", "web", "-n", "team"];
+    let generation = || cluster.jsonpath(&web, "{.metadata.generation}");
     cluster.apply(DEPLOYMENT, &[]).ok();
-    assert_eq!(
-        cluster.jsonpath(&["deploy", "web", "-n", "team"], "{.metadata.generation}"),
-        "1"
-    );
-    cluster
-        .kubectl(&["label", "deploy", "web", "-n", "team", "x=y"])
-        .ok();
-    assert_eq!(
-        cluster.jsonpath(&["deploy", "web", "-n", "team"], "{.metadata.generation}"),
-        "1"
-    );
+    assert_eq!(generation(), "1");
+    cluster.on("label", &web, &["x=y"]).ok();
+    assert_eq!(generation(), "1");
     cluster
         .apply(&DEPLOYMENT.replace("replicas: 2", "replicas: 3"), &[])
         .ok();
-    assert_eq!(
-        cluster.jsonpath(&["deploy", "web", "-n", "team"], "{.metadata.generation}"),
-        "2"
-    );
+    assert_eq!(generation(), "2");
 
     // What a real server refuses: a changed Deployment selector, a name that is no DNS name.
     cluster

@@ -16,47 +16,30 @@ pub(super) fn access_key_json(shared: &Shared, state: &State, key: &AccessKey) -
 }
 
 pub(super) async fn list_access_keys(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
+    request: OnRepo<AdminAccess>,
     Query(params): Params,
 ) -> Response {
-    let state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let repo = &state.repos[i];
     let filter = params.get("filter");
-    let items = state
+    let items = request
+        .state
         .access_keys
         .iter()
-        .filter(|k| k.project_key == repo.project_key && k.slug == repo.slug)
+        .filter(|k| k.is_on(request.repo()))
         .filter(|k| filter.is_none_or(|f| k.label.starts_with(f.as_str())))
-        .map(|k| access_key_json(&shared, &state, k))
+        .map(|k| access_key_json(&request.shared, &request.state, k))
         .collect();
-    json_response(StatusCode::OK, page(items, &params), Some(&user))
+    request.paged(items, &params)
 }
 
-pub(super) async fn add_access_key(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let text = request
+pub(super) async fn add_access_key(mut request: OnRepo<AdminAccess>, body: Bytes) -> Response {
+    let added: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let text = added
         .pointer("/key/text")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .trim()
         .to_string();
-    let level = request
+    let level = added
         .get("permission")
         .and_then(Value::as_str)
         .and_then(Level::parse)
@@ -71,14 +54,12 @@ pub(super) async fn add_access_key(
             Some("text"),
         );
     };
-    let (repo_key, repo_slug) = (
-        state.repos[i].project_key.clone(),
-        state.repos[i].slug.clone(),
-    );
-    let duplicate = state
+    let repo = request.repo();
+    let duplicate = request
+        .state
         .access_keys
         .iter()
-        .any(|k| k.project_key == repo_key && k.slug == repo_slug && material.matches(&k.text));
+        .any(|k| k.is_on(repo) && material.matches(&k.text));
     if duplicate {
         return error(
             StatusCode::CONFLICT,
@@ -87,58 +68,54 @@ pub(super) async fn add_access_key(
             Some("text"),
         );
     }
-    let label = request
+    let label = added
         .pointer("/key/label")
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| text.split_whitespace().nth(2).map(str::to_string))
         .unwrap_or_default();
-    let id = state.next_id();
+    let (project_key, slug) = (repo.project_key.clone(), repo.slug.clone());
+    let id = request.state.next_id();
     let access_key = AccessKey {
         id,
-        project_key: repo_key,
-        slug: repo_slug,
+        project_key,
+        slug,
         text,
         label,
         level,
     };
-    let body = access_key_json(&shared, &state, &access_key);
-    state.access_keys.push(access_key);
-    persist(&state);
-    json_response(StatusCode::CREATED, body, Some(&user))
+    let body = access_key_json(&request.shared, &request.state, &access_key);
+    request.state.access_keys.push(access_key);
+    persist(&request.state);
+    request.answer(StatusCode::CREATED, body)
 }
 
-pub(super) async fn delete_access_key(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug, id)): Path<(String, String, u64)>,
-) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let (repo_key, repo_slug) = (
-        state.repos[i].project_key.clone(),
-        state.repos[i].slug.clone(),
-    );
-    state
+/// The position in `state.access_keys` of key `id` on the request's repository.
+fn key_position<L>(request: &OnRepo<L>, id: u64) -> Option<usize> {
+    let repo = request.repo();
+    request
+        .state
         .access_keys
-        .retain(|k| !(k.id == id && k.project_key == repo_key && k.slug == repo_slug));
-    persist(&state);
-    no_content(&user)
+        .iter()
+        .position(|k| k.id == id && k.is_on(repo))
+}
+
+// A key's path is read whole, `{key}` and `{slug}` (which `OnRepo` reads) as well, so that a
+// malformed `{id}` is refused first and in axum's words for a tuple, as it always was.
+pub(super) async fn delete_access_key(
+    Path((_, _, id)): Path<(String, String, u64)>,
+    mut request: OnRepo<AdminAccess>,
+) -> Response {
+    if let Some(position) = key_position(&request, id) {
+        request.state.access_keys.remove(position);
+    }
+    request.saved()
 }
 
 pub(super) async fn set_access_key_permission(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug, id, permission)): Path<(String, String, u64, String)>,
+    Path((_, _, id, permission)): Path<(String, String, u64, String)>,
+    mut request: OnRepo<AdminAccess>,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
     let Some(level) = Level::parse(&permission).filter(|l| *l != Level::Admin) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -147,15 +124,7 @@ pub(super) async fn set_access_key_permission(
             Some("permission"),
         );
     };
-    let (repo_key, repo_slug) = (
-        state.repos[i].project_key.clone(),
-        state.repos[i].slug.clone(),
-    );
-    let Some(position) = state
-        .access_keys
-        .iter()
-        .position(|k| k.id == id && k.project_key == repo_key && k.slug == repo_slug)
-    else {
+    let Some(position) = key_position(&request, id) else {
         return error(
             StatusCode::NOT_FOUND,
             &format!("No access key with id {id} exists on this repository."),
@@ -163,8 +132,12 @@ pub(super) async fn set_access_key_permission(
             None,
         );
     };
-    state.access_keys[position].level = level;
-    persist(&state);
-    let body = access_key_json(&shared, &state, &state.access_keys[position]);
-    json_response(StatusCode::OK, body, Some(&user))
+    request.state.access_keys[position].level = level;
+    persist(&request.state);
+    let body = access_key_json(
+        &request.shared,
+        &request.state,
+        &request.state.access_keys[position],
+    );
+    request.ok(body)
 }

@@ -5,28 +5,16 @@ use super::*;
 pub(super) async fn application_properties(
     AxumState(shared): AxumState<Shared_>,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Response> {
     let state = shared.state.lock().await;
-    let user = match caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
+    let user = caller(&state, &headers)?;
     let body = json!({ "version": "8.19.1", "buildNumber": "8019001", "buildDate": "1700000000000", "displayName": "Bitbucket" });
-    json_response(StatusCode::OK, body, user.as_ref())
+    Ok(json_response(StatusCode::OK, body, user.as_ref()))
 }
 
-pub(super) async fn get_user(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> Response {
-    let state = shared.state.lock().await;
-    let caller = match required_caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    match state.user(&slug) {
-        Some(user) => json_response(StatusCode::OK, user_json(&shared, user), Some(&caller)),
+pub(super) async fn get_user(Path(slug): Path<String>, request: Signed) -> Response {
+    match request.state.user(&slug) {
+        Some(user) => request.ok(user_json(&request.shared, user)),
         None => error(
             StatusCode::NOT_FOUND,
             &format!("User {slug} does not exist."),
@@ -36,44 +24,26 @@ pub(super) async fn get_user(
     }
 }
 
-pub(super) async fn list_projects(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Response {
-    let state = shared.state.lock().await;
-    let user = match required_caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    let filter = params.get("name").map(|n| n.to_lowercase());
+pub(super) async fn list_projects(request: Signed, Query(params): Params) -> Response {
+    let Signed {
+        shared,
+        state,
+        user,
+    } = &request;
     let items = state
         .projects
         .iter()
-        .filter(|p| state.project_level(&user, &p.key).is_some())
-        .filter(|p| {
-            filter
-                .as_ref()
-                .is_none_or(|f| p.name.to_lowercase().contains(f))
-        })
-        .map(|p| project_json(&shared, p))
+        .filter(|p| state.project_level(user, &p.key).is_some())
+        .filter(|p| passes_filter(params.get("name"), &[&p.name]))
+        .map(|p| project_json(shared, p))
         .collect();
-    json_response(StatusCode::OK, page(items, &params), Some(&user))
+    request.paged(items, &params)
 }
 
-pub(super) async fn get_project(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> Response {
-    let state = shared.state.lock().await;
-    let user = match required_caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    match owner_json(&shared, &state, &key) {
-        Some(body) if state.project_level(&user, &key).is_some() => {
-            json_response(StatusCode::OK, body, Some(&user))
+pub(super) async fn get_project(Path(key): Path<String>, request: Signed) -> Response {
+    match owner_json(&request.shared, &request.state, &key) {
+        Some(body) if request.state.project_level(&request.user, &key).is_some() => {
+            request.ok(body)
         }
         Some(_) => not_permitted(),
         None => no_project(&key),
@@ -88,29 +58,15 @@ pub(super) async fn ssh_settings(AxumState(shared): AxumState<Shared_>) -> Respo
     )
 }
 
-pub(super) async fn list_users(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Response {
-    let state = shared.state.lock().await;
-    let user = match required_caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
+pub(super) async fn list_users(request: Signed, Query(params): Params) -> Response {
     // The filter matches user name, display name or e-mail, as a substring.
-    let filter = params.get("filter").map(|f| f.to_lowercase());
-    let items = state
+    let filter = params.get("filter");
+    let items = request
+        .state
         .users
         .iter()
-        .filter(|u| {
-            filter.as_ref().is_none_or(|f| {
-                [&u.name, &u.display_name, &u.email]
-                    .iter()
-                    .any(|field| field.to_lowercase().contains(f))
-            })
-        })
-        .map(|u| user_json(&shared, u))
+        .filter(|u| passes_filter(filter, &[&u.name, &u.display_name, &u.email]))
+        .map(|u| user_json(&request.shared, u))
         .collect();
-    json_response(StatusCode::OK, page(items, &params), Some(&user))
+    request.paged(items, &params)
 }

@@ -1,6 +1,7 @@
 //! The REST surface (reference §5), answering in the shapes of the recorded real responses.
 //! (Handlers return `Response` as their rejection: boxing it would only add noise.) One file per
-//! endpoint family; the shared answers, the caller check, the JSON shapes and the router live here.
+//! endpoint family, and the extractors every handler starts from (`extract`); the shared answers,
+//! the caller check, the JSON shapes and the router live here.
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
@@ -21,12 +22,14 @@ use super::names::{NameProblem, repository_slug, user_slug};
 
 mod access_keys;
 mod accounts;
+mod extract;
 mod permissions;
 mod repos;
 
-use super::state::{AccessKey, Level, Project, Repo, State, User};
+use super::state::{AccessKey, Grants, Level, Project, Repo, State, User};
 use access_keys::*;
 use accounts::*;
+use extract::*;
 use permissions::*;
 use repos::*;
 
@@ -182,6 +185,16 @@ fn required_caller(state: &State, headers: &HeaderMap) -> Result<User, Response>
     caller(state, headers)?.ok_or_else(unauthorized)
 }
 
+/// Bitbucket's name filters: a case-insensitive substring of any of `fields`; no filter passes all.
+fn passes_filter(filter: Option<&String>, fields: &[&String]) -> bool {
+    filter.is_none_or(|filter| {
+        let filter = filter.to_lowercase();
+        fields
+            .iter()
+            .any(|field| field.to_lowercase().contains(&filter))
+    })
+}
+
 /// Slices `items` per `start`/`limit` into Bitbucket's paging envelope.
 fn page(items: Vec<Value>, params: &HashMap<String, String>) -> Value {
     let start: usize = params
@@ -300,30 +313,6 @@ fn repo_json(shared: &Shared, state: &State, repo: &Repo) -> Value {
     body
 }
 
-/// Finds the repository and checks the caller's level on it.
-fn repo_for(
-    state: &State,
-    headers: &HeaderMap,
-    key: &str,
-    slug: &str,
-    needed: Level,
-) -> Result<(User, usize), Response> {
-    let user = required_caller(state, headers)?;
-    let index = state.repo_index(key, slug).ok_or_else(|| {
-        if state.project_index(key).is_none() && state.personal_user(key).is_none() {
-            no_project(key)
-        } else {
-            no_repo(key, slug)
-        }
-    })?;
-    match state.repo_level(&user, &state.repos[index]) {
-        Some(level) if level >= needed => Ok((user, index)),
-        Some(_) => Err(not_permitted()),
-        // Without read access the repository does not exist for the caller.
-        None => Err(no_repo(key, slug)),
-    }
-}
-
 /// The REST API under one version prefix (`1.0` or `latest`).
 fn api() -> Router<Shared_> {
     Router::new()
@@ -349,9 +338,9 @@ fn api() -> Router<Shared_> {
         )
         .route(
             "/projects/{key}/repos/{slug}/permissions/users",
-            get(repo_user_permissions)
-                .put(grant_repo_user)
-                .delete(revoke_repo_user),
+            get(repo_permissions::<Users>)
+                .put(grant_repo::<Users>)
+                .delete(revoke_repo::<Users>),
         )
         .route(
             "/projects/{key}/repos/{slug}/branches/default",
@@ -363,9 +352,9 @@ fn api() -> Router<Shared_> {
         )
         .route(
             "/projects/{key}/repos/{slug}/permissions/groups",
-            get(repo_group_permissions)
-                .put(grant_repo_group)
-                .delete(revoke_repo_group),
+            get(repo_permissions::<Groups>)
+                .put(grant_repo::<Groups>)
+                .delete(revoke_repo::<Groups>),
         )
 }
 

@@ -1,59 +1,126 @@
-//! Group and user permissions on projects and repositories: paged lists, grants, revokes.
+//! Group and user permissions on projects and repositories: paged lists, grants, revokes. One
+//! handler each, generic over who is granted ([`Groups`] or [`Users`]).
+
+use std::collections::BTreeMap;
 
 use super::*;
 
-pub(super) fn group_entries(
-    levels: &std::collections::BTreeMap<String, Level>,
-    filter: Option<&String>,
-    project: bool,
-) -> Vec<Value> {
-    levels
-        .iter()
-        .filter(|(name, _)| filter.is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase())))
-        .map(|(name, level)| {
-            json!({
-                "group": { "name": name },
-                "permission": if project { level.project_name() } else { level.repo_name() },
+/// Who a grant names; the two kinds differ in their list entries and in how `?name=` resolves.
+pub(super) trait Grantee {
+    /// Of a pair of things about groups and users, this kind's (its grant map, borrowed or not).
+    fn pick<T>(groups: T, users: T) -> T;
+
+    /// One entry of a permission list; `None` for a grantee that no longer exists.
+    fn entry(shared: &Shared, state: &State, name: &str, permission: &str) -> Option<Value>;
+
+    /// The grantee `?name=` names, as grants store it, or Bitbucket's answer when there is none.
+    fn named(state: &State, name: Option<&String>) -> Result<String, Response>;
+}
+
+pub(super) struct Groups;
+
+impl Grantee for Groups {
+    fn pick<T>(groups: T, _: T) -> T {
+        groups
+    }
+
+    fn entry(_: &Shared, _: &State, name: &str, permission: &str) -> Option<Value> {
+        Some(json!({ "group": { "name": name }, "permission": permission }))
+    }
+
+    fn named(state: &State, name: Option<&String>) -> Result<String, Response> {
+        let Some(name) = name else {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "A group name is required.",
+                None,
+                Some("name"),
+            ));
+        };
+        if !state.groups.contains_key(name) {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                &format!("Group {name} does not exist."),
+                Some("com.atlassian.bitbucket.user.NoSuchGroupException"),
+                None,
+            ));
+        }
+        Ok(name.clone())
+    }
+}
+
+pub(super) struct Users;
+
+impl Grantee for Users {
+    fn pick<T>(_: T, users: T) -> T {
+        users
+    }
+
+    fn entry(shared: &Shared, state: &State, name: &str, permission: &str) -> Option<Value> {
+        let user = state.user(name)?;
+        Some(json!({ "user": user_json(shared, user), "permission": permission }))
+    }
+
+    fn named(state: &State, name: Option<&String>) -> Result<String, Response> {
+        name.and_then(|n| state.user(n))
+            .map(|u| u.name.clone())
+            .ok_or_else(|| {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "The specified user does not exist.",
+                    Some("com.atlassian.bitbucket.user.NoSuchUserException"),
+                    None,
+                )
             })
+    }
+}
+
+fn grants_of<G: Grantee>(grants: &Grants) -> &BTreeMap<String, Level> {
+    G::pick(&grants.groups, &grants.users)
+}
+
+fn grants_of_mut<G: Grantee>(grants: &mut Grants) -> &mut BTreeMap<String, Level> {
+    G::pick(&mut grants.groups, &mut grants.users)
+}
+
+/// The list entries of `grants` whose name passes `?filter=`, each level named by `permission`.
+fn entries<G: Grantee>(
+    request: &Signed,
+    grants: &Grants,
+    params: &HashMap<String, String>,
+    permission: fn(Level) -> &'static str,
+) -> Vec<Value> {
+    grants_of::<G>(grants)
+        .iter()
+        .filter(|(name, _)| passes_filter(params.get("filter"), &[name]))
+        .filter_map(|(name, level)| {
+            G::entry(&request.shared, &request.state, name, permission(*level))
         })
         .collect()
 }
 
 pub(super) async fn project_group_permissions(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
     Path(key): Path<String>,
+    request: Signed,
     Query(params): Params,
 ) -> Response {
-    let state = shared.state.lock().await;
-    let user = match required_caller(&state, &headers) {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
-    let Some(i) = state.project_index(&key) else {
+    let Some(i) = request.state.project_index(&key) else {
         return no_project(&key);
     };
-    if state.project_level(&user, &key) < Some(Level::Admin) {
+    if request.state.project_level(&request.user, &key) < Some(Level::Admin) {
         return not_permitted();
     }
-    let items = group_entries(&state.projects[i].groups, params.get("filter"), true);
-    json_response(StatusCode::OK, page(items, &params), Some(&user))
+    let grants = &request.state.projects[i].grants;
+    let items = entries::<Groups>(&request, grants, &params, Level::project_name);
+    request.paged(items, &params)
 }
 
-pub(super) async fn repo_group_permissions(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
+pub(super) async fn repo_permissions<G: Grantee>(
+    request: OnRepo<AdminAccess>,
     Query(params): Params,
 ) -> Response {
-    let state = shared.state.lock().await;
-    match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok((user, i)) => {
-            let items = group_entries(&state.repos[i].groups, params.get("filter"), false);
-            json_response(StatusCode::OK, page(items, &params), Some(&user))
-        }
-        Err(response) => response,
-    }
+    let items = entries::<G>(&request, &request.repo().grants, &params, Level::repo_name);
+    request.paged(items, &params)
 }
 
 /// `?permission=` of a repository grant: only the `REPO_` levels.
@@ -72,147 +139,23 @@ fn repo_level(params: &HashMap<String, String>) -> Result<Level, Response> {
         })
 }
 
-pub(super) async fn grant_repo_group(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
+pub(super) async fn grant_repo<G: Grantee>(
+    mut request: OnRepo<AdminAccess>,
+    Query(params): Params,
+) -> Result<Response, Response> {
+    let level = repo_level(&params)?;
+    let name = G::named(&request.state, params.get("name"))?;
+    grants_of_mut::<G>(&mut request.repo_mut().grants).insert(name, level);
+    Ok(request.saved())
+}
+
+/// Removes `?name=` from the repository's grants of this kind (nothing to remove is fine).
+pub(super) async fn revoke_repo<G: Grantee>(
+    mut request: OnRepo<AdminAccess>,
     Query(params): Params,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let level = match repo_level(&params) {
-        Ok(level) => level,
-        Err(response) => return response,
-    };
-    let Some(name) = params.get("name").cloned() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "A group name is required.",
-            None,
-            Some("name"),
-        );
-    };
-    if !state.groups.contains_key(&name) {
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("Group {name} does not exist."),
-            Some("com.atlassian.bitbucket.user.NoSuchGroupException"),
-            None,
-        );
+    if let Some(name) = params.get("name") {
+        grants_of_mut::<G>(&mut request.repo_mut().grants).remove(name);
     }
-    state.repos[i].groups.insert(name, level);
-    persist(&state);
-    no_content(&user)
-}
-
-/// Removes `?name=` from one of the repository's grant maps (groups or users).
-pub(super) async fn revoke_repo_grant(
-    shared: &Shared,
-    headers: &HeaderMap,
-    key: &str,
-    slug: &str,
-    name: Option<&String>,
-    grants: fn(&mut Repo) -> &mut std::collections::BTreeMap<String, Level>,
-) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, headers, key, slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Some(name) = name {
-        grants(&mut state.repos[i]).remove(name);
-    }
-    persist(&state);
-    no_content(&user)
-}
-
-pub(super) async fn revoke_repo_group(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
-    Query(params): Params,
-) -> Response {
-    revoke_repo_grant(&shared, &headers, &key, &slug, params.get("name"), |r| {
-        &mut r.groups
-    })
-    .await
-}
-
-pub(super) fn user_entries(
-    state: &State,
-    shared: &Shared,
-    levels: &std::collections::BTreeMap<String, Level>,
-    filter: Option<&String>,
-) -> Vec<Value> {
-    levels
-        .iter()
-        .filter(|(name, _)| filter.is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase())))
-        .filter_map(|(name, level)| {
-            let user = state.user(name)?;
-            Some(json!({ "user": user_json(shared, user), "permission": level.repo_name() }))
-        })
-        .collect()
-}
-
-pub(super) async fn repo_user_permissions(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
-    Query(params): Params,
-) -> Response {
-    let state = shared.state.lock().await;
-    match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok((user, i)) => {
-            let items = user_entries(&state, &shared, &state.repos[i].users, params.get("filter"));
-            json_response(StatusCode::OK, page(items, &params), Some(&user))
-        }
-        Err(response) => response,
-    }
-}
-
-pub(super) async fn grant_repo_user(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
-    Query(params): Params,
-) -> Response {
-    let mut state = shared.state.lock().await;
-    let (user, i) = match repo_for(&state, &headers, &key, &slug, Level::Admin) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let level = match repo_level(&params) {
-        Ok(level) => level,
-        Err(response) => return response,
-    };
-    let Some(name) = params
-        .get("name")
-        .and_then(|n| state.user(n))
-        .map(|u| u.name.clone())
-    else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "The specified user does not exist.",
-            Some("com.atlassian.bitbucket.user.NoSuchUserException"),
-            None,
-        );
-    };
-    state.repos[i].users.insert(name, level);
-    persist(&state);
-    no_content(&user)
-}
-
-pub(super) async fn revoke_repo_user(
-    AxumState(shared): AxumState<Shared_>,
-    headers: HeaderMap,
-    Path((key, slug)): Path<(String, String)>,
-    Query(params): Params,
-) -> Response {
-    revoke_repo_grant(&shared, &headers, &key, &slug, params.get("name"), |r| {
-        &mut r.users
-    })
-    .await
+    request.saved()
 }

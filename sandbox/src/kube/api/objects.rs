@@ -201,23 +201,22 @@ pub(super) fn object_request(
                 ));
             }
             let force = query.flag("force");
+            // The API server's validation of the PatchOptions the query gives.
+            let invalid_option = |field: &str, message: &str| {
+                let details = json!({"group": "meta.k8s.io", "kind": "PatchOptions"});
+                ApiError::invalid("PatchOptions.meta.k8s.io", "", field, message, details)
+            };
             if kind == PatchKind::Apply {
                 if query.get("fieldManager").unwrap_or("").is_empty() {
-                    return Err(ApiError::invalid(
-                        "PatchOptions.meta.k8s.io",
-                        "",
+                    return Err(invalid_option(
                         "fieldManager",
                         "Required value: is required for apply patch",
-                        json!({"group": "meta.k8s.io", "kind": "PatchOptions"}),
                     ));
                 }
             } else if query.get("force").is_some() {
-                return Err(ApiError::invalid(
-                    "PatchOptions.meta.k8s.io",
-                    "",
+                return Err(invalid_option(
                     "force",
                     "Forbidden: may not be specified for non-apply patch",
-                    json!({"group": "meta.k8s.io", "kind": "PatchOptions"}),
                 ));
             }
             let patch = match kind {

@@ -85,11 +85,13 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 
 /// kustomize's own `Kustomization` (config, not an API object).
 fn is_kustomize_config(object: &Value) -> bool {
-    object.get("kind").and_then(Value::as_str) == Some("Kustomization")
-        && object
-            .get("apiVersion")
+    let text = |field: &str| {
+        object
+            .get(field)
             .and_then(Value::as_str)
-            .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"))
+            .unwrap_or_default()
+    };
+    text("kind") == "Kustomization" && text("apiVersion").starts_with("kustomize.config.k8s.io/")
 }
 
 /// Adds one document's objects: a `List` (or `…List`) with `items` gives its items.

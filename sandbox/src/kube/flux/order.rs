@@ -20,29 +20,25 @@ pub(super) struct ObjectId {
 impl ObjectId {
     /// `None` when the object lacks an apiVersion, a kind or a name.
     pub fn of(object: &Value) -> Option<Self> {
-        let api_version = object.get("apiVersion")?.as_str()?;
+        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+        let api_version = text("/apiVersion")?;
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let metadata = object.get("metadata")?;
         Some(Self {
-            group: group.to_string(),
-            version: version.to_string(),
-            kind: object.get("kind")?.as_str()?.to_string(),
-            namespace: metadata
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            name: metadata.get("name")?.as_str()?.to_string(),
+            group: group.into(),
+            version: version.into(),
+            kind: text("/kind")?.into(),
+            namespace: text("/metadata/namespace").unwrap_or_default().into(),
+            name: text("/metadata/name")?.into(),
         })
     }
 
     /// `Kind/namespace/name`, or `Kind/name` without a namespace, as Flux prints objects.
     pub fn display(&self) -> String {
-        if self.namespace.is_empty() {
-            format!("{}/{}", self.kind, self.name)
-        } else {
-            format!("{}/{}/{}", self.kind, self.namespace, self.name)
-        }
+        let namespace = match self.namespace.as_str() {
+            "" => String::new(),
+            namespace => format!("{namespace}/"),
+        };
+        format!("{}/{namespace}{}", self.kind, self.name)
     }
 }
 
@@ -66,47 +62,27 @@ pub(super) fn stage_of(object: &ObjectId) -> Stage {
     }
 }
 
-/// `ReconcileOrder.First`, in its order.
-const FIRST: [&str; 23] = [
-    "CustomResourceDefinition",
-    "Namespace",
-    "ClusterRole",
-    "ClusterClass",
-    "RuntimeClass",
-    "PriorityClass",
-    "StorageClass",
-    "VolumeSnapshotClass",
-    "IngressClass",
-    "GatewayClass",
-    "ClusterRoleBinding",
-    "ResourceQuota",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Service",
-    "LimitRange",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
+/// `ReconcileOrder.First`, in its order, a line per group of the reference's list: what
+/// defines, the classes, access and configuration, the workloads.
+const FIRST: &str = "
+    CustomResourceDefinition Namespace ClusterRole
+    ClusterClass RuntimeClass PriorityClass StorageClass VolumeSnapshotClass IngressClass
+        GatewayClass
+    ClusterRoleBinding ResourceQuota ServiceAccount Role RoleBinding ConfigMap Secret Service
+        LimitRange
+    Deployment StatefulSet CronJob PodDisruptionBudget";
 
-/// `ReconcileOrder.Last`.
-const LAST: [&str; 2] = [
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
+/// `ReconcileOrder.Last`, in its order.
+const LAST: &str = "MutatingWebhookConfiguration ValidatingWebhookConfiguration";
 
 /// Where a kind sorts: its place in `FIRST`, then every other kind, then `LAST`.
 fn rank(kind: &str) -> usize {
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        i
-    } else if let Some(i) = LAST.iter().position(|k| *k == kind) {
-        FIRST.len() + 1 + i
-    } else {
-        FIRST.len()
+    let place = |kinds: &str| kinds.split_whitespace().position(|k| k == kind);
+    let first = FIRST.split_whitespace().count();
+    match (place(FIRST), place(LAST)) {
+        (Some(i), _) => i,
+        (None, Some(i)) => first + 1 + i,
+        (None, None) => first,
     }
 }
 
@@ -128,29 +104,44 @@ mod tests {
 
     use super::*;
 
-    fn id(api_version: &str, kind: &str, namespace: &str, name: &str) -> ObjectId {
-        let mut metadata = json!({"name": name});
-        if !namespace.is_empty() {
-            metadata["namespace"] = json!(namespace);
-        }
+    /// An object from `apiVersion Kind [namespace/]name`.
+    fn id(spec: &str) -> ObjectId {
+        let [api_version, kind, path] = spec.split_whitespace().collect::<Vec<_>>()[..] else {
+            panic!("not `apiVersion Kind [namespace/]name`: {spec}");
+        };
+        let metadata = match path.split_once('/') {
+            Some((namespace, name)) => json!({"namespace": namespace, "name": name}),
+            None => json!({"name": path}),
+        };
         ObjectId::of(&json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}))
             .unwrap()
     }
 
     #[test]
     fn ids_read_group_version_and_print_as_flux_does() {
-        let crd = id(
-            "apiextensions.k8s.io/v1",
-            "CustomResourceDefinition",
-            "",
-            "x",
-        );
+        let crd = id("apiextensions.k8s.io/v1 CustomResourceDefinition x");
+        let expected = |group: &str, version: &str, kind: &str, namespace: &str, name: &str| {
+            let text = |s: &str| s.to_string();
+            ObjectId {
+                group: text(group),
+                version: text(version),
+                kind: text(kind),
+                namespace: text(namespace),
+                name: text(name),
+            }
+        };
         assert_eq!(
-            (crd.group.as_str(), crd.version.as_str()),
-            ("apiextensions.k8s.io", "v1")
+            crd,
+            expected(
+                "apiextensions.k8s.io",
+                "v1",
+                "CustomResourceDefinition",
+                "",
+                "x"
+            )
         );
-        let secret = id("v1", "Secret", "flux-system", "s");
-        assert_eq!((secret.group.as_str(), secret.version.as_str()), ("", "v1"));
+        let secret = id("v1 Secret flux-system/s");
+        assert_eq!(secret, expected("", "v1", "Secret", "flux-system", "s"));
         assert_eq!(secret.display(), "Secret/flux-system/s");
         assert_eq!(crd.display(), "CustomResourceDefinition/x");
         assert_eq!(ObjectId::of(&json!({"kind": "Namespace"})), None);
@@ -158,130 +149,86 @@ mod tests {
 
     #[test]
     fn stages_are_definitions_then_classes_then_the_rest() {
+        let stage = |spec: &str| stage_of(&id(spec));
         assert_eq!(
-            stage_of(&id(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "a"
-            )),
+            stage("apiextensions.k8s.io/v1 CustomResourceDefinition a"),
             Stage::Definitions
         );
+        assert_eq!(stage("v1 Namespace a"), Stage::Definitions);
         assert_eq!(
-            stage_of(&id("v1", "Namespace", "", "a")),
+            stage("rbac.authorization.k8s.io/v1 ClusterRole a"),
             Stage::Definitions
         );
+        assert_eq!(stage("networking.k8s.io/v1 IngressClass a"), Stage::Classes);
         assert_eq!(
-            stage_of(&id("rbac.authorization.k8s.io/v1", "ClusterRole", "", "a")),
-            Stage::Definitions
-        );
-        assert_eq!(
-            stage_of(&id("networking.k8s.io/v1", "IngressClass", "", "a")),
-            Stage::Classes
-        );
-        assert_eq!(
-            stage_of(&id("gateway.networking.k8s.io/v1", "GatewayClass", "", "a")),
+            stage("gateway.networking.k8s.io/v1 GatewayClass a"),
             Stage::Classes
         );
         // A binding refers to roles but defines nothing.
         assert_eq!(
-            stage_of(&id(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRoleBinding",
-                "",
-                "a"
-            )),
+            stage("rbac.authorization.k8s.io/v1 ClusterRoleBinding a"),
             Stage::Resources
         );
-        assert_eq!(
-            stage_of(&id("apps/v1", "Deployment", "ns", "a")),
-            Stage::Resources
-        );
+        assert_eq!(stage("apps/v1 Deployment ns/a"), Stage::Resources);
+    }
+
+    #[test]
+    fn kinds_rank_by_the_references_23_then_the_rest_then_webhooks() {
+        assert_eq!(rank("CustomResourceDefinition"), 0);
+        assert_eq!(rank("GatewayClass"), 9);
+        assert_eq!(rank("LimitRange"), 18);
+        assert_eq!(rank("PodDisruptionBudget"), 22);
+        assert_eq!(rank("NetworkPolicy"), 23);
+        assert_eq!(rank("MutatingWebhookConfiguration"), 24);
+        assert_eq!(rank("ValidatingWebhookConfiguration"), 25);
     }
 
     #[test]
     fn objects_sort_by_stage_then_reconcile_order() {
-        let mut objects = vec![
-            id(
-                "admissionregistration.k8s.io/v1",
-                "ValidatingWebhookConfiguration",
-                "",
-                "w",
-            ),
-            id(
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                "flux-system",
-                "allow-egress",
-            ),
-            id("apps/v1", "Deployment", "flux-system", "source-controller"),
-            id("apps/v1", "Deployment", "flux-system", "helm-controller"),
-            id(
-                "source.toolkit.fluxcd.io/v1",
-                "GitRepository",
-                "flux-system",
-                "flux-system",
-            ),
-            id("v1", "Service", "flux-system", "webhook-receiver"),
-            id("v1", "ServiceAccount", "flux-system", "sa"),
-            id(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRoleBinding",
-                "",
-                "crb",
-            ),
-            id("example.com/v1", "WidgetClass", "", "fancy"),
-            id("v1", "Namespace", "", "flux-system"),
-            id(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRole",
-                "",
-                "reconciler",
-            ),
-            id(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "b",
-            ),
-            id(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "a",
-            ),
-            id(
-                "kustomize.toolkit.fluxcd.io/v1",
-                "Kustomization",
-                "flux-system",
-                "flux-system",
-            ),
-        ];
+        let mut objects: Vec<ObjectId> = [
+            "admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration w",
+            "networking.k8s.io/v1 NetworkPolicy flux-system/allow-egress",
+            "apps/v1 Deployment flux-system/source-controller",
+            "apps/v1 Deployment flux-system/helm-controller",
+            "source.toolkit.fluxcd.io/v1 GitRepository flux-system/flux-system",
+            "v1 Service flux-system/webhook-receiver",
+            "v1 ServiceAccount flux-system/sa",
+            "rbac.authorization.k8s.io/v1 ClusterRoleBinding crb",
+            "example.com/v1 WidgetClass fancy",
+            "v1 Namespace flux-system",
+            "rbac.authorization.k8s.io/v1 ClusterRole reconciler",
+            "apiextensions.k8s.io/v1 CustomResourceDefinition b",
+            "apiextensions.k8s.io/v1 CustomResourceDefinition a",
+            "kustomize.toolkit.fluxcd.io/v1 Kustomization flux-system/flux-system",
+        ]
+        .into_iter()
+        .map(id)
+        .collect();
         objects.sort_by(apply_order);
-        let order: Vec<String> = objects.iter().map(ObjectId::display).collect();
-        assert_eq!(
-            order,
-            [
-                // Definitions, in the list's order, then by name.
-                "CustomResourceDefinition/a",
-                "CustomResourceDefinition/b",
-                "Namespace/flux-system",
-                "ClusterRole/reconciler",
-                // Classes: a custom one is not in the list, but is still a class.
-                "WidgetClass/fancy",
-                // The rest: the list's kinds in its order …
-                "ClusterRoleBinding/crb",
-                "ServiceAccount/flux-system/sa",
-                "Service/flux-system/webhook-receiver",
-                "Deployment/flux-system/helm-controller",
-                "Deployment/flux-system/source-controller",
-                // … then other kinds by group, then kind …
-                "Kustomization/flux-system/flux-system",
-                "NetworkPolicy/flux-system/allow-egress",
-                "GitRepository/flux-system/flux-system",
-                // … and webhooks last.
-                "ValidatingWebhookConfiguration/w",
-            ]
-        );
+        let expected: Vec<ObjectId> = [
+            // Definitions, in the list's order, then by name.
+            "apiextensions.k8s.io/v1 CustomResourceDefinition a",
+            "apiextensions.k8s.io/v1 CustomResourceDefinition b",
+            "v1 Namespace flux-system",
+            "rbac.authorization.k8s.io/v1 ClusterRole reconciler",
+            // Classes: a custom one is not in the list, but is still a class.
+            "example.com/v1 WidgetClass fancy",
+            // The rest: the list's kinds in its order …
+            "rbac.authorization.k8s.io/v1 ClusterRoleBinding crb",
+            "v1 ServiceAccount flux-system/sa",
+            "v1 Service flux-system/webhook-receiver",
+            "apps/v1 Deployment flux-system/helm-controller",
+            "apps/v1 Deployment flux-system/source-controller",
+            // … then other kinds by group, then kind …
+            "kustomize.toolkit.fluxcd.io/v1 Kustomization flux-system/flux-system",
+            "networking.k8s.io/v1 NetworkPolicy flux-system/allow-egress",
+            "source.toolkit.fluxcd.io/v1 GitRepository flux-system/flux-system",
+            // … and webhooks last.
+            "admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration w",
+        ]
+        .into_iter()
+        .map(id)
+        .collect();
+        assert_eq!(objects, expected);
     }
 }

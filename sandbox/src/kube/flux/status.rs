@@ -109,21 +109,12 @@ mod tests {
     #[test]
     fn a_transition_time_moves_only_with_the_conditions_status() {
         let old = json!({"conditions": [ready("True", "2026-01-01T00:00:00Z")]});
-        let same = keep_transition_times(
-            &old,
-            json!({"conditions": [ready("True", "2026-01-01T00:05:00Z")]}),
-        );
-        assert_eq!(
-            same["conditions"][0]["lastTransitionTime"],
-            "2026-01-01T00:00:00Z"
-        );
-        let flipped = keep_transition_times(
-            &old,
-            json!({"conditions": [ready("False", "2026-01-01T00:05:00Z")]}),
-        );
-        assert_eq!(
-            flipped["conditions"][0]["lastTransitionTime"],
-            "2026-01-01T00:05:00Z"
-        );
+        // The transition time kept when Ready, written at 00:05, has `status`.
+        let transition_with = |status: &str| {
+            let new = json!({"conditions": [ready(status, "2026-01-01T00:05:00Z")]});
+            keep_transition_times(&old, new)["conditions"][0]["lastTransitionTime"].clone()
+        };
+        assert_eq!(transition_with("True"), "2026-01-01T00:00:00Z");
+        assert_eq!(transition_with("False"), "2026-01-01T00:05:00Z");
     }
 }

@@ -109,6 +109,14 @@ fn name_of(object: &Value) -> Option<&str> {
     object.pointer("/metadata/name").and_then(Value::as_str)
 }
 
+/// The string at `pointer`, empty when there is none.
+fn text_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
 impl Default for Store {
     fn default() -> Self {
         Self::new()
@@ -279,6 +287,16 @@ mod test_support {
             true,
             &options("flux"),
         )
+    }
+
+    /// A ConfigMap's body, `data` added when it is not null.
+    pub(super) fn config_map(namespace: &str, name: &str, data: Value) -> Value {
+        let mut body = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": name, "namespace": namespace}});
+        if !data.is_null() {
+            body["data"] = data;
+        }
+        body
     }
 
     pub(super) fn setup() -> (Store, ResourceType) {

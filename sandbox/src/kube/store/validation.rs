@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::super::status::ApiError;
 use super::super::types::ResourceType;
-use super::name_of;
+use super::{name_of, text_at};
 
 /// Why `name` is not a valid object name: an RFC 1123 label for namespaces, an RFC 1123
 /// subdomain for everything else (the API server's messages).
@@ -110,14 +110,8 @@ pub(super) fn validate(
         ));
     }
     if resource.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
-        let plural = object
-            .pointer("/spec/names/plural")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let group = object
-            .pointer("/spec/group")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let plural = text_at(object, "/spec/names/plural");
+        let group = text_at(object, "/spec/group");
         if name != format!("{plural}.{group}") {
             return Err(invalid(
                 "metadata.name",
@@ -149,13 +143,12 @@ pub(super) fn validate(
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::{apply, options, setup};
+    use super::super::test_support::{apply, config_map, options, setup};
 
     #[test]
     fn invalid_names_and_selector_changes_are_refused_as_the_api_server_does() {
         let (mut store, cm) = setup();
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                          "metadata": {"name": "Bad_Name", "namespace": "x"}});
+        let body = config_map("x", "Bad_Name", serde_json::Value::Null);
         let error = store.create(&cm, "x", body, &options("t")).unwrap_err();
         assert_eq!(error.code, 422);
         assert!(error.message.starts_with(

@@ -12,7 +12,7 @@ use super::super::ssa::{self, Writer};
 use super::super::status::ApiError;
 use super::super::types::ResourceType;
 use super::time::now;
-use super::{EventType, Part, PatchKind, Store, WriteOptions, name_of};
+use super::{EventType, Part, PatchKind, Store, WriteOptions, name_of, text_at};
 
 impl Store {
     pub(super) fn check_namespace(
@@ -128,14 +128,8 @@ impl Store {
                 "the name of the object does not match the name on the URL",
             ));
         }
-        let given = body
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let current = old
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let given = text_at(&body, "/metadata/resourceVersion");
+        let current = text_at(&old, "/metadata/resourceVersion");
         if !given.is_empty() && given != current {
             return Err(ApiError::stale(resource, name));
         }
@@ -303,14 +297,13 @@ impl Store {
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::{apply, options, setup};
+    use super::super::test_support::{apply, config_map, options, setup};
     use super::*;
 
     #[test]
     fn reapply_keeps_the_resource_version_and_dry_run_create_has_none() {
         let (mut store, cm) = setup();
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                          "metadata": {"name": "y", "namespace": "x"}, "data": {"a": "1"}});
+        let body = config_map("x", "y", json!({"a": "1"}));
         let mut dry = options("flux");
         dry.dry_run = true;
         let (preview, created) = store
@@ -331,8 +324,7 @@ mod tests {
     #[test]
     fn apply_into_a_missing_namespace_is_not_found() {
         let (mut store, cm) = setup();
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                          "metadata": {"name": "y", "namespace": "nope"}});
+        let body = config_map("nope", "y", Value::Null);
         let error = apply(&mut store, &cm, "nope", "y", &body).unwrap_err();
         assert_eq!(error.message, "namespaces \"nope\" not found");
     }
@@ -340,8 +332,7 @@ mod tests {
     #[test]
     fn stale_replace_is_a_conflict() {
         let (mut store, cm) = setup();
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                          "metadata": {"name": "y", "namespace": "x"}, "data": {"a": "1"}});
+        let body = config_map("x", "y", json!({"a": "1"}));
         store.create(&cm, "x", body.clone(), &options("t")).unwrap();
         let mut stale = body;
         stale["metadata"]["resourceVersion"] = json!("1");
