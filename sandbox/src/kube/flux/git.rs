@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -50,13 +51,15 @@ fn is_ssh_url(url: &str) -> bool {
 }
 
 /// Runs `git clone` of one branch into `target` with the Secret's credentials; returns the
-/// commit SHA or git's complaint.
+/// commit SHA or git's complaint. A clone that outlives `timeout` is killed, as
+/// source-controller cancels its context, so one stalled server never holds the simulator.
 pub(super) fn clone_branch(
     url: &str,
     branch: &str,
     credentials: &Credentials,
     job: &Path,
     target: &Path,
+    timeout: Duration,
 ) -> Result<String, String> {
     let _ = std::fs::remove_dir_all(job);
     std::fs::create_dir_all(job).map_err(|e| e.to_string())?;
@@ -104,7 +107,9 @@ pub(super) fn clone_branch(
         command.env(format!("GIT_CONFIG_KEY_{index}"), key);
         command.env(format!("GIT_CONFIG_VALUE_{index}"), value);
     }
-    let output = command
+    let stderr_path = job.join("stderr");
+    let stderr = std::fs::File::create(&stderr_path).map_err(|e| e.to_string())?;
+    let mut child = command
         .args([
             "clone",
             "--quiet",
@@ -116,10 +121,29 @@ pub(super) fn clone_branch(
         ])
         .arg(url)
         .arg(target)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
         .map_err(|e| format!("cannot run git: {e}"))?;
-    if !output.status.success() {
-        return Err(clone_failure(&String::from_utf8_lossy(&output.stderr)));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child
+            .try_wait()
+            .map_err(|e| format!("cannot wait for git: {e}"))?
+        {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("context deadline exceeded".to_string());
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    if !status.success() {
+        let stderr = std::fs::read(&stderr_path).unwrap_or_default();
+        return Err(clone_failure(&String::from_utf8_lossy(&stderr)));
     }
     let head = Command::new("git")
         .arg("-C")
@@ -301,5 +325,25 @@ mod tests {
             clone_failure("fatal: unable to connect to 127.0.0.1:\n\nconnection refused\n"),
             "unable to connect to 127.0.0.1:; connection refused"
         );
+    }
+
+    #[test]
+    fn a_clone_from_a_server_that_never_answers_ends_at_the_timeout() {
+        // Accepts the connection and never speaks: git waits for the HTTP response forever.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/scm/p/r.git", listener.local_addr().unwrap());
+        let held = std::thread::spawn(move || listener.accept().map(|(stream, _)| stream));
+        let scratch = std::env::temp_dir().join(format!("clone-timeout-{}", std::process::id()));
+        let result = clone_branch(
+            &url,
+            "main",
+            &Credentials::default(),
+            &scratch.join("job"),
+            &scratch.join("checkout"),
+            Duration::from_millis(500),
+        );
+        assert_eq!(result, Err("context deadline exceeded".to_string()));
+        drop(held.join());
+        let _ = std::fs::remove_dir_all(&scratch);
     }
 }

@@ -17,6 +17,12 @@ pub(super) fn interval_of(object: &Value) -> Duration {
     parse_go_duration(text(object, "/spec/interval")).unwrap_or(FALLBACK)
 }
 
+/// How long one clone of a GitRepository may take: `spec.timeout`, source-controller's default
+/// of one minute when it is missing or not a duration.
+pub(super) fn timeout_of(object: &Value) -> Duration {
+    parse_go_duration(text(object, "/spec/timeout")).unwrap_or(FALLBACK)
+}
+
 fn unit_nanos(unit: &str) -> Option<u128> {
     Some(match unit {
         "ns" => 1,

@@ -12,6 +12,7 @@ use super::super::store::now;
 use super::super::types::ResourceType;
 use super::super::{NeverReady, Shared, generation, text};
 use super::git::{Credentials, clone_branch};
+use super::interval::timeout_of;
 use super::status::{condition, report};
 use super::{Artifact, Simulator};
 
@@ -74,6 +75,7 @@ impl Simulator {
         let checkout_root = self.work_dir.join("artifacts").join(&namespace).join(&name);
         let attempt_dir = checkout_root.join(format!("attempt-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&attempt_dir);
+        let timeout = timeout_of(repository);
         let (job_for_task, dir_for_task, url_for_task, branch_for_task) = (
             job.clone(),
             attempt_dir.clone(),
@@ -87,6 +89,7 @@ impl Simulator {
                 &credentials,
                 &job_for_task,
                 &dir_for_task,
+                timeout,
             );
             // The job directory holds the private key: never leave it behind.
             let _ = std::fs::remove_dir_all(&job_for_task);
