@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod duration;
 pub mod error;
+mod go_quote;
 pub mod install;
 pub mod options;
 mod redacted;

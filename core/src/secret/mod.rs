@@ -15,6 +15,7 @@ use std::fmt;
 use base64::Engine;
 
 use crate::error::{Error, Result};
+use crate::go_quote::json_string;
 
 /// `--ssh-key-algorithm` (default `ecdsa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -264,34 +265,11 @@ pub fn docker_config_json(registry: &str, username: &str, password: &str) -> Str
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     format!(
         "{{\"auths\":{{{}:{{\"username\":{},\"password\":{},\"auth\":{}}}}}}}",
-        go_json_string(registry),
-        go_json_string(username),
-        go_json_string(password),
-        go_json_string(&auth)
+        json_string(registry),
+        json_string(username),
+        json_string(password),
+        json_string(&auth)
     )
-}
-
-/// A JSON string as Go's `encoding/json` writes it: like any JSON encoder, plus `<`, `>`, `&`,
-/// U+2028 and U+2029 escaped as `\u00XX`/`\u20XX`.
-fn go_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -329,7 +307,7 @@ mod tests {
         );
         // Go escapes HTML characters and control characters.
         assert_eq!(
-            go_json_string("a<b>&\"\\\n\u{1}"),
+            json_string("a<b>&\"\\\n\u{1}"),
             r#""a\u003cb\u003e\u0026\"\\\n\u0001""#
         );
     }
