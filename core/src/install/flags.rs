@@ -153,11 +153,11 @@ pub fn parse_bool(value: &str, flag: &str) -> Result<bool> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Error::InvalidFlag {
-            value: value.to_string(),
-            flag: flag.to_string(),
-            reason: format!("strconv.ParseBool: parsing \"{value}\": invalid syntax"),
-        }),
+        _ => Err(Error::invalid_flag(
+            value,
+            flag,
+            format!("strconv.ParseBool: parsing \"{value}\": invalid syntax"),
+        )),
     }
 }
 

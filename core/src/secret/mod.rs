@@ -16,6 +16,7 @@ use base64::Engine;
 
 use crate::error::{Error, Result};
 use crate::go_quote::json_string;
+use crate::options::Choices;
 
 /// `--ssh-key-algorithm` (default `ecdsa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,16 +33,12 @@ pub enum SshKeyAlgorithm {
 impl SshKeyAlgorithm {
     /// Reads `--ssh-key-algorithm` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        let reason = match value {
-            "rsa" => return Ok(Self::Rsa),
-            "ecdsa" => return Ok(Self::Ecdsa),
-            "ed25519" => return Ok(Self::Ed25519),
-            "" => "no public key algorithm given, must be one of: rsa, ecdsa, ed25519".to_string(),
-            other => format!(
-                "unsupported public key algorithm '{other}', must be one of: rsa, ecdsa, ed25519"
-            ),
-        };
-        Err(invalid_flag(value, "--ssh-key-algorithm", reason))
+        let words = [
+            ("rsa", Self::Rsa),
+            ("ecdsa", Self::Ecdsa),
+            ("ed25519", Self::Ed25519),
+        ];
+        Choices::new("--ssh-key-algorithm", "public key algorithm", &words).parse(value)
     }
 }
 
@@ -60,16 +57,14 @@ pub enum EcdsaCurve {
 impl EcdsaCurve {
     /// Reads `--ssh-ecdsa-curve` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "p256" => Ok(Self::P256),
-            "p384" => Ok(Self::P384),
-            "p521" => Ok(Self::P521),
-            other => Err(invalid_flag(
-                value,
-                "--ssh-ecdsa-curve",
-                format!("unsupported curve '{other}', must be one of: p256, p384, p521"),
-            )),
-        }
+        let words = [
+            ("p256", Self::P256),
+            ("p384", Self::P384),
+            ("p521", Self::P521),
+        ];
+        Choices::new("--ssh-ecdsa-curve", "curve", &words)
+            .empty_unsupported()
+            .parse(value)
     }
 }
 
@@ -86,26 +81,17 @@ impl RsaBits {
         if value.is_empty() {
             return Ok(Self::default());
         }
+        let invalid = |reason: &str| Error::invalid_flag(value, "--ssh-rsa-bits", reason);
         let bits: usize = value.parse().map_err(|_| {
-            invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                format!("strconv.Atoi: parsing \"{value}\": invalid syntax"),
-            )
+            invalid(&format!(
+                "strconv.Atoi: parsing \"{value}\": invalid syntax"
+            ))
         })?;
         if bits < 1024 {
-            return Err(invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                "RSA key bit size must be at least 1024".into(),
-            ));
+            return Err(invalid("RSA key bit size must be at least 1024"));
         }
         if !bits.is_multiple_of(8) {
-            return Err(invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                "RSA key bit size must be a multiples of 8".into(),
-            ));
+            return Err(invalid("RSA key bit size must be a multiples of 8"));
         }
         Ok(Self(bits))
     }
@@ -119,14 +105,6 @@ impl RsaBits {
 impl Default for RsaBits {
     fn default() -> Self {
         Self(Self::DEFAULT)
-    }
-}
-
-fn invalid_flag(value: &str, flag: &str, reason: String) -> Error {
-    Error::InvalidFlag {
-        value: value.to_string(),
-        flag: flag.to_string(),
-        reason,
     }
 }
 
@@ -275,24 +253,49 @@ pub fn docker_config_json(registry: &str, username: &str, password: &str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::assert_refusals;
 
     #[test]
     fn flag_messages_match_flux() {
-        assert_eq!(
-            SshKeyAlgorithm::parse("dsa").unwrap_err().to_string(),
-            "invalid argument \"dsa\" for \"--ssh-key-algorithm\" flag: unsupported public key algorithm 'dsa', must be one of: rsa, ecdsa, ed25519"
+        assert_refusals(
+            SshKeyAlgorithm::parse,
+            &[
+                (
+                    "dsa",
+                    "invalid argument \"dsa\" for \"--ssh-key-algorithm\" flag: unsupported public key algorithm 'dsa', must be one of: rsa, ecdsa, ed25519",
+                ),
+                (
+                    "",
+                    "invalid argument \"\" for \"--ssh-key-algorithm\" flag: no public key algorithm given, must be one of: rsa, ecdsa, ed25519",
+                ),
+            ],
         );
-        assert_eq!(
-            EcdsaCurve::parse("p224").unwrap_err().to_string(),
-            "invalid argument \"p224\" for \"--ssh-ecdsa-curve\" flag: unsupported curve 'p224', must be one of: p256, p384, p521"
+        assert_refusals(
+            EcdsaCurve::parse,
+            &[
+                (
+                    "p224",
+                    "invalid argument \"p224\" for \"--ssh-ecdsa-curve\" flag: unsupported curve 'p224', must be one of: p256, p384, p521",
+                ),
+                // flux has no message of its own for an empty curve.
+                (
+                    "",
+                    "invalid argument \"\" for \"--ssh-ecdsa-curve\" flag: unsupported curve '', must be one of: p256, p384, p521",
+                ),
+            ],
         );
-        assert_eq!(
-            RsaBits::parse("512").unwrap_err().to_string(),
-            "invalid argument \"512\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be at least 1024"
-        );
-        assert_eq!(
-            RsaBits::parse("2049").unwrap_err().to_string(),
-            "invalid argument \"2049\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be a multiples of 8"
+        assert_refusals(
+            RsaBits::parse,
+            &[
+                (
+                    "512",
+                    "invalid argument \"512\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be at least 1024",
+                ),
+                (
+                    "2049",
+                    "invalid argument \"2049\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be a multiples of 8",
+                ),
+            ],
         );
         assert_eq!(RsaBits::parse("").unwrap().get(), 2048);
         assert_eq!(RsaBits::parse("4096").unwrap().get(), 4096);
