@@ -60,6 +60,14 @@ async fn replace_input(client: &Client, id: &str, value: &str) {
     input.send_keys(value).await.expect("typing");
 }
 
+/// Types `value` into the field `id`, then waits for each `(css, text)` in turn.
+async fn enter(client: &Client, id: &str, value: &str, expected: &[(&str, &str)]) {
+    replace_input(client, id, value).await;
+    for (css, text) in expected {
+        wait_for_text(client, css, text).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn form_validates_with_core_and_previews_in_wasm() {
     let (server, url) = start_fluxstrap_serve(&web_dir(), &[]);
@@ -117,34 +125,38 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     );
 
     // An invalid namespace: flux's own message, and no preview.
-    replace_input(&client, "namespace", "Bad_NS").await;
-    wait_for_text(
+    enter(
         &client,
-        "#namespace-error",
-        "namespace must be a valid DNS label: \"Bad_NS\"",
-    )
-    .await;
-    wait_for_text(
-        &client,
-        "#preview-invalid",
-        "Fix the highlighted fields to see the preview.",
+        "namespace",
+        "Bad_NS",
+        &[
+            (
+                "#namespace-error",
+                "namespace must be a valid DNS label: \"Bad_NS\"",
+            ),
+            (
+                "#preview-invalid",
+                "Fix the highlighted fields to see the preview.",
+            ),
+        ],
     )
     .await;
 
-    // A valid one: the message goes away and the preview follows.
-    replace_input(&client, "namespace", "gitops").await;
-    wait_for_text(&client, "#namespace-error", "").await;
-    wait_for_text(
+    // A valid one: the message goes away and the preview follows, then the files: flux's own
+    // output for --namespace=gitops.
+    let gitops_sha256 = golden_sha256("namespace-gitops");
+    enter(
         &client,
-        "#preview-label",
-        "gitops-main-flux-system-./clusters/my-cluster",
-    )
-    .await;
-    // The files follow: flux's own output for --namespace=gitops.
-    wait_for_text(
-        &client,
-        "#sha256-gotk-components",
-        &golden_sha256("namespace-gitops"),
+        "namespace",
+        "gitops",
+        &[
+            ("#namespace-error", ""),
+            (
+                "#preview-label",
+                "gitops-main-flux-system-./clusters/my-cluster",
+            ),
+            ("#sha256-gotk-components", gitops_sha256.as_str()),
+        ],
     )
     .await;
     println!(
@@ -153,17 +165,32 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     );
 
     // The path is normalised like flux's --path, and the interval printed the Go way.
-    replace_input(&client, "path", "/a/../b/").await;
-    wait_for_text(&client, "#preview-path", "./b").await;
-    wait_for_text(&client, "#preview-label", "gitops-main-flux-system-./b").await;
-    replace_input(&client, "interval", "90s").await;
-    wait_for_text(&client, "#preview-interval", "1m30s").await;
-    save_screenshot(&client, "browser-form-valid.png").await;
-    replace_input(&client, "interval", "5").await;
-    wait_for_text(
+    enter(
         &client,
-        "#interval-error",
-        "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
+        "path",
+        "/a/../b/",
+        &[
+            ("#preview-path", "./b"),
+            ("#preview-label", "gitops-main-flux-system-./b"),
+        ],
+    )
+    .await;
+    enter(
+        &client,
+        "interval",
+        "90s",
+        &[("#preview-interval", "1m30s")],
+    )
+    .await;
+    save_screenshot(&client, "browser-form-valid.png").await;
+    enter(
+        &client,
+        "interval",
+        "5",
+        &[(
+            "#interval-error",
+            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
+        )],
     )
     .await;
 
