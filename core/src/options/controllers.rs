@@ -156,11 +156,7 @@ impl LogLevel {
 
     /// Reads `--log-level` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        let words = [
-            ("debug", Self::Debug),
-            ("info", Self::Info),
-            ("error", Self::Error),
-        ];
+        let words = [Self::Debug, Self::Info, Self::Error].map(|level| (level.as_str(), level));
         Choices::new("--log-level", "log level", &words).parse(value)
     }
 }

@@ -33,12 +33,12 @@ pub enum SshKeyAlgorithm {
 impl SshKeyAlgorithm {
     /// Reads `--ssh-key-algorithm` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        let words = [
-            ("rsa", Self::Rsa),
-            ("ecdsa", Self::Ecdsa),
-            ("ed25519", Self::Ed25519),
-        ];
-        Choices::new("--ssh-key-algorithm", "public key algorithm", &words).parse(value)
+        Choices::new(
+            "--ssh-key-algorithm",
+            "public key algorithm",
+            &ALGORITHM_WORDS,
+        )
+        .parse(value)
     }
 }
 
@@ -55,18 +55,28 @@ pub enum EcdsaCurve {
 }
 
 impl EcdsaCurve {
-    /// Reads `--ssh-ecdsa-curve` with flux's messages.
+    /// Reads `--ssh-ecdsa-curve` with flux's messages; flux has no message of its own for an
+    /// empty curve.
     pub fn parse(value: &str) -> Result<Self> {
-        let words = [
-            ("p256", Self::P256),
-            ("p384", Self::P384),
-            ("p521", Self::P521),
-        ];
-        Choices::new("--ssh-ecdsa-curve", "curve", &words)
+        Choices::new("--ssh-ecdsa-curve", "curve", &CURVE_WORDS)
             .empty_unsupported()
             .parse(value)
     }
 }
+
+/// The words of `--ssh-key-algorithm`, in the order flux lists them.
+const ALGORITHM_WORDS: [(&str, SshKeyAlgorithm); 3] = [
+    ("rsa", SshKeyAlgorithm::Rsa),
+    ("ecdsa", SshKeyAlgorithm::Ecdsa),
+    ("ed25519", SshKeyAlgorithm::Ed25519),
+];
+
+/// The words of `--ssh-ecdsa-curve`, in the order flux lists them.
+const CURVE_WORDS: [(&str, EcdsaCurve); 3] = [
+    ("p256", EcdsaCurve::P256),
+    ("p384", EcdsaCurve::P384),
+    ("p521", EcdsaCurve::P521),
+];
 
 /// `--ssh-rsa-bits` (default 2048): at least 1024 and a multiple of 8, as flux checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
