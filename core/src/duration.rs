@@ -5,6 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::go_quote::strconv_quote;
+
 /// A signed duration in nanoseconds, as Go's `time.Duration`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GoDuration(i64);
@@ -63,7 +65,8 @@ impl GoDuration {
 
     /// Parses like Go's `time.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?unit)+`, or a bare `0`.
     pub fn parse(input: &str) -> Result<Self, DurationParseError> {
-        let invalid = || DurationParseError(format!("time: invalid duration {}", go_quote(input)));
+        let invalid =
+            || DurationParseError(format!("time: invalid duration {}", strconv_quote(input)));
         let mut s = input;
         let mut negative = false;
         if let Some(rest) = s.strip_prefix('-') {
@@ -130,14 +133,14 @@ impl GoDuration {
             if unit.is_empty() {
                 return Err(DurationParseError(format!(
                     "time: missing unit in duration {}",
-                    go_quote(input)
+                    strconv_quote(input)
                 )));
             }
             let scale = unit_nanos(unit).ok_or_else(|| {
                 DurationParseError(format!(
                     "time: unknown unit {} in duration {}",
-                    go_quote(unit),
-                    go_quote(input)
+                    strconv_quote(unit),
+                    strconv_quote(input)
                 ))
             })?;
             let mut value = whole.checked_mul(scale).ok_or_else(invalid)?;
@@ -158,26 +161,6 @@ impl GoDuration {
         };
         Ok(Self(nanos))
     }
-}
-
-/// Go's `strconv.Quote` for the strings that can reach an error message (printable input is
-/// quoted as is; anything else is escaped).
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 impl FromStr for GoDuration {

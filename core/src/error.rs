@@ -34,6 +34,15 @@ fn aggregate(messages: &[String]) -> String {
 }
 
 impl Error {
+    /// `value` of `flag` failed its type's parser for `reason` (see [`Error::InvalidFlag`]).
+    pub fn invalid_flag(value: &str, flag: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidFlag {
+            value: value.to_string(),
+            flag: flag.to_string(),
+            reason: reason.into(),
+        }
+    }
+
     /// A port's failure during `action`.
     pub fn port(action: &str, cause: crate::bootstrap::ports::PortError) -> Self {
         Error::Port {

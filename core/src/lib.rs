@@ -12,11 +12,15 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod duration;
 pub mod error;
+mod go_quote;
 pub mod install;
+mod newtype;
 pub mod options;
 mod redacted;
 pub mod secret;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -34,16 +34,39 @@ fn first_difference(got: &str, want: &str) -> String {
     )
 }
 
-/// Exactly `expected` files were compared, and none differs.
-#[track_caller]
-fn assert_none_differ(checked: usize, expected: usize, failures: &[String]) {
-    assert_eq!(checked, expected);
-    assert!(
-        failures.is_empty(),
-        "{} of {expected} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+/// The rows of a tab-separated file, after its header line.
+fn rows(tsv: &str) -> impl Iterator<Item = Vec<&str>> {
+    tsv.lines().skip(1).map(|line| line.split('\t').collect())
+}
+
+/// Generated files compared with what flux wrote, and those that differ.
+#[derive(Default)]
+struct Comparison {
+    checked: usize,
+    failures: Vec<String>,
+}
+
+impl Comparison {
+    /// Compares one generated file; `label` names it in the failure report.
+    fn check(&mut self, label: &str, got: &str, want: &str) {
+        if got != want {
+            self.failures
+                .push(format!("{label}: {}", first_difference(got, want)));
+        }
+        self.checked += 1;
+    }
+
+    /// Exactly `expected` files were compared, and none differs.
+    #[track_caller]
+    fn assert_none_differ(&self, expected: usize) {
+        assert_eq!(self.checked, expected);
+        assert!(
+            self.failures.is_empty(),
+            "{} of {expected} differ:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+    }
 }
 
 #[test]
@@ -51,22 +74,14 @@ fn all_v2_9_4_goldens_are_byte_identical() {
     let root = goldens("v2.9.4");
     let cases = std::fs::read_to_string(root.join("cases.tsv")).unwrap();
     let distribution = distribution("v2.9.4");
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for line in cases.lines().skip(1) {
-        let columns: Vec<&str> = line.split('\t').collect();
+    let mut comparison = Comparison::default();
+    for columns in rows(&cases) {
         let (case, flags) = (columns[0], columns[1]);
         let want = std::fs::read_to_string(root.join(case).join("gotk-components.yaml")).unwrap();
         let got = generate_for("v2.9.4", &distribution, flags);
-        if got != want {
-            failures.push(format!(
-                "{case} ({flags}): {}",
-                first_difference(&got, &want)
-            ));
-        }
-        checked += 1;
+        comparison.check(&format!("{case} ({flags})"), &got, &want);
     }
-    assert_none_differ(checked, 19, &failures);
+    comparison.assert_none_differ(19);
 }
 
 #[test]
@@ -74,23 +89,15 @@ fn all_real_files_are_byte_identical() {
     let root = real_files();
     let index = std::fs::read_to_string(root.join("INDEX.tsv")).unwrap();
     let mut distributions = std::collections::BTreeMap::new();
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for line in index.lines().skip(1) {
-        let columns: Vec<&str> = line.split('\t').collect();
+    let mut comparison = Comparison::default();
+    for columns in rows(&index) {
         let (version, file, flags) = (columns[0], columns[1], columns[2]);
         let distribution = distributions
             .entry(version.to_string())
             .or_insert_with(|| distribution(version));
         let want = std::fs::read_to_string(root.join(file)).unwrap();
         let got = generate_for(version, distribution, flags);
-        if got != want {
-            failures.push(format!(
-                "{file} ({flags}): {}",
-                first_difference(&got, &want)
-            ));
-        }
-        checked += 1;
+        comparison.check(&format!("{file} ({flags})"), &got, &want);
     }
-    assert_none_differ(checked, 89, &failures);
+    comparison.assert_none_differ(89);
 }

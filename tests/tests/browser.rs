@@ -3,19 +3,23 @@
 
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use fluxstrap_testkit::browser::Browser;
 use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, web_dir, workspace_binary};
 use fluxstrap_testkit::process::{SandboxUp, start_fluxstrap_serve};
 
-async fn text(client: &Client, css: &str) -> String {
+/// The element `locator` finds (`described` in the failure message); it must be there.
+async fn element(client: &Client, locator: Locator<'_>, described: &str) -> Element {
     client
-        .find(Locator::Css(css))
+        .find(locator)
         .await
-        .unwrap_or_else(|e| panic!("{css} is not on the page: {e}"))
-        .text()
-        .await
-        .expect("element text")
+        .unwrap_or_else(|e| panic!("{described} is not on the page: {e}"))
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    let element = element(client, Locator::Css(css), css).await;
+    element.text().await.expect("element text")
 }
 
 /// Polls until `css` has `expected` as its text (the DOM updates asynchronously after input).
@@ -37,6 +41,21 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) {
     }
 }
 
+/// Waits up to `seconds` for the element `#id`; `meaning` says what its appearing means.
+async fn wait_for_element(client: &Client, id: &str, seconds: u64, meaning: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(seconds))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("{meaning} (#{id}): {e}"));
+}
+
+/// A duration as the timings are printed.
+fn millis(elapsed: Duration) -> String {
+    format!("{:.0} ms", elapsed.as_secs_f64() * 1e3)
+}
+
 async fn save_screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     let path = artifacts_dir().join(name);
@@ -45,19 +64,25 @@ async fn save_screenshot(client: &Client, name: &str) {
 }
 
 async fn click(client: &Client, id: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("#{id} is not on the page: {e}"))
+    let button = element(client, Locator::Id(id), &format!("#{id}")).await;
+    button
         .click()
         .await
         .unwrap_or_else(|e| panic!("clicking #{id}: {e}"));
 }
 
 async fn replace_input(client: &Client, id: &str, value: &str) {
-    let input = client.find(Locator::Id(id)).await.expect("input field");
+    let input = element(client, Locator::Id(id), &format!("input #{id}")).await;
     input.clear().await.expect("clearing the field");
     input.send_keys(value).await.expect("typing");
+}
+
+/// Types `value` into the field `id`, then waits for each `(css, text)` in turn.
+async fn enter(client: &Client, id: &str, value: &str, expected: &[(&str, &str)]) {
+    replace_input(client, id, value).await;
+    for (css, text) in expected {
+        wait_for_text(client, css, text).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,17 +92,10 @@ async fn form_validates_with_core_and_previews_in_wasm() {
 
     let started = Instant::now();
     client.goto(&url).await.expect("navigating to the app");
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("preview-label"))
-        .await
-        .expect("the wasm app rendered its first preview");
-    let first_preview = started.elapsed();
-    println!(
-        "browser: navigation to first preview took {:.0} ms",
-        first_preview.as_secs_f64() * 1e3
-    );
+    let first_preview = "the wasm app rendered its first preview";
+    wait_for_element(&client, "preview-label", 30, first_preview).await;
+    let took = millis(started.elapsed());
+    println!("browser: navigation to first preview took {took}");
 
     // The defaults: computed in wasm by fluxstrap-core.
     assert_eq!(
@@ -89,15 +107,11 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     // The files are generated in the browser, by core in wasm, from the release the server
     // offers: gotk-components.yaml is byte-identical to what flux v2.9.4 writes.
     let started = Instant::now();
-    client
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Id("sha256-gotk-components"))
-        .await
-        .expect("the page generated the files");
+    let files = "the page generated the files";
+    wait_for_element(&client, "sha256-gotk-components", 60, files).await;
+    let took = millis(started.elapsed());
     println!(
-        "browser: release fetched, parsed and first files generated {:.0} ms after the first preview",
-        started.elapsed().as_secs_f64() * 1e3
+        "browser: release fetched, parsed and first files generated {took} after the first preview"
     );
     assert_eq!(
         text(&client, "#sha256-gotk-components").await,
@@ -117,34 +131,38 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     );
 
     // An invalid namespace: flux's own message, and no preview.
-    replace_input(&client, "namespace", "Bad_NS").await;
-    wait_for_text(
+    enter(
         &client,
-        "#namespace-error",
-        "namespace must be a valid DNS label: \"Bad_NS\"",
-    )
-    .await;
-    wait_for_text(
-        &client,
-        "#preview-invalid",
-        "Fix the highlighted fields to see the preview.",
+        "namespace",
+        "Bad_NS",
+        &[
+            (
+                "#namespace-error",
+                "namespace must be a valid DNS label: \"Bad_NS\"",
+            ),
+            (
+                "#preview-invalid",
+                "Fix the highlighted fields to see the preview.",
+            ),
+        ],
     )
     .await;
 
-    // A valid one: the message goes away and the preview follows.
-    replace_input(&client, "namespace", "gitops").await;
-    wait_for_text(&client, "#namespace-error", "").await;
-    wait_for_text(
+    // A valid one: the message goes away and the preview follows, then the files: flux's own
+    // output for --namespace=gitops.
+    let gitops_sha256 = golden_sha256("namespace-gitops");
+    enter(
         &client,
-        "#preview-label",
-        "gitops-main-flux-system-./clusters/my-cluster",
-    )
-    .await;
-    // The files follow: flux's own output for --namespace=gitops.
-    wait_for_text(
-        &client,
-        "#sha256-gotk-components",
-        &golden_sha256("namespace-gitops"),
+        "namespace",
+        "gitops",
+        &[
+            ("#namespace-error", ""),
+            (
+                "#preview-label",
+                "gitops-main-flux-system-./clusters/my-cluster",
+            ),
+            ("#sha256-gotk-components", gitops_sha256.as_str()),
+        ],
     )
     .await;
     println!(
@@ -153,17 +171,32 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     );
 
     // The path is normalised like flux's --path, and the interval printed the Go way.
-    replace_input(&client, "path", "/a/../b/").await;
-    wait_for_text(&client, "#preview-path", "./b").await;
-    wait_for_text(&client, "#preview-label", "gitops-main-flux-system-./b").await;
-    replace_input(&client, "interval", "90s").await;
-    wait_for_text(&client, "#preview-interval", "1m30s").await;
-    save_screenshot(&client, "browser-form-valid.png").await;
-    replace_input(&client, "interval", "5").await;
-    wait_for_text(
+    enter(
         &client,
-        "#interval-error",
-        "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
+        "path",
+        "/a/../b/",
+        &[
+            ("#preview-path", "./b"),
+            ("#preview-label", "gitops-main-flux-system-./b"),
+        ],
+    )
+    .await;
+    enter(
+        &client,
+        "interval",
+        "90s",
+        &[("#preview-interval", "1m30s")],
+    )
+    .await;
+    save_screenshot(&client, "browser-form-valid.png").await;
+    enter(
+        &client,
+        "interval",
+        "5",
+        &[(
+            "#interval-error",
+            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
+        )],
     )
     .await;
 
@@ -222,10 +255,8 @@ async fn the_page_connects_to_bitbucket_through_the_relay() {
         ),
     )
     .await;
-    println!(
-        "browser: connected to Bitbucket through the relay in {:.0} ms",
-        started.elapsed().as_secs_f64() * 1e3
-    );
+    let took = millis(started.elapsed());
+    println!("browser: connected to Bitbucket through the relay in {took}");
     save_screenshot(&client, "browser-bitbucket.png").await;
     client.close().await;
 }

@@ -72,23 +72,38 @@ fn host() -> BitbucketHost {
     BitbucketHost::parse("bitbucket.example.com").unwrap()
 }
 
+/// `resolve_owner` over a transport answering `answers`.
+fn resolve(
+    owner: Owner,
+    answers: Vec<std::result::Result<(u16, &str), &str>>,
+) -> (Result<ProjectKey>, Scripted) {
+    let t = Scripted::new(answers);
+    let key = block_on(resolve_owner(&t, &host(), &owner));
+    (key, t)
+}
+
+/// `ensure_repository` of the private repository `fleet` under `key`.
+fn ensure_fleet(t: &Scripted, key: &ProjectKey) -> Result<EnsuredRepository> {
+    block_on(ensure_repository(
+        t,
+        &host(),
+        key,
+        &RepoName::parse("fleet").unwrap(),
+        Visibility::Private,
+    ))
+}
+
 const PROJECT: &str = r#"{"key":"PLAT","id":1,"name":"Platform"}"#;
 const REPO: &str =
     r#"{"slug":"fleet","id":2,"name":"fleet","project":{"key":"PLAT","id":1,"name":"Platform"}}"#;
 
 #[test]
 fn reads_are_retried_after_server_errors_writes_are_not() {
-    let t = Scripted::new(vec![
-        Err("connection refused"),
-        Ok((502, "")),
-        Ok((200, PROJECT)),
-    ]);
-    let key = block_on(resolve_owner(
-        &t,
-        &host(),
-        &Owner::ProjectKey(ProjectKey::parse("plat").unwrap()),
-    ))
-    .unwrap();
+    let (key, t) = resolve(
+        Owner::ProjectKey(ProjectKey::parse("plat").unwrap()),
+        vec![Err("connection refused"), Ok((502, "")), Ok((200, PROJECT))],
+    );
+    let key = key.unwrap();
     assert_eq!(key.as_str(), "PLAT");
     assert_eq!(*t.slept.borrow(), RETRY_DELAYS_MS[..2]);
 
@@ -96,14 +111,7 @@ fn reads_are_retried_after_server_errors_writes_are_not() {
         Ok((404, "")),
         Ok((500, r#"{"errors":[{"message":"boom"}]}"#)),
     ]);
-    let err = block_on(ensure_repository(
-        &t,
-        &host(),
-        &key,
-        &RepoName::parse("fleet").unwrap(),
-        Visibility::Private,
-    ))
-    .unwrap_err();
+    let err = ensure_fleet(&t, &key).unwrap_err();
     assert!(
         err.to_string().contains("500") && err.to_string().contains("boom"),
         "{err}"
@@ -120,14 +128,7 @@ fn a_conflict_on_create_adopts_the_repository() {
         Ok((204, "")),
     ]);
     let key = ProjectKey::parse("PLAT").unwrap();
-    let ensured = block_on(ensure_repository(
-        &t,
-        &host(),
-        &key,
-        &RepoName::parse("fleet").unwrap(),
-        Visibility::Private,
-    ))
-    .unwrap();
+    let ensured = ensure_fleet(&t, &key).unwrap();
     assert_eq!(ensured.origin, RepositoryOrigin::Adopted);
     assert_eq!(ensured.default_branch, None, "204: empty repository");
 }
@@ -136,21 +137,9 @@ fn a_conflict_on_create_adopts_the_repository() {
 fn project_names_must_match_exactly() {
     let page = r#"{"size":2,"limit":100,"isLastPage":true,"start":0,"values":[
         {"key":"COM","id":1,"name":"Community"},{"key":"UNI","id":2,"name":"unity"}]}"#;
-    let t = Scripted::new(vec![Ok((200, page))]);
-    let key = block_on(resolve_owner(
-        &t,
-        &host(),
-        &Owner::ProjectName("unity".into()),
-    ))
-    .unwrap();
-    assert_eq!(key.as_str(), "UNI");
-    let t = Scripted::new(vec![Ok((200, page))]);
-    let err = block_on(resolve_owner(
-        &t,
-        &host(),
-        &Owner::ProjectName("Unity".into()),
-    ))
-    .unwrap_err();
+    let named = |name: &str| resolve(Owner::ProjectName(name.into()), vec![Ok((200, page))]).0;
+    assert_eq!(named("unity").unwrap().as_str(), "UNI");
+    let err = named("Unity").unwrap_err();
     assert!(
         err.to_string()
             .contains("no project is named exactly \"Unity\""),

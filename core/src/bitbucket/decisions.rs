@@ -19,33 +19,42 @@ pub enum RepoPermission {
 }
 
 impl RepoPermission {
+    /// Every permission with its Bitbucket name, the project permission that implies it and its
+    /// `--group` word, in the enum's order.
+    const NAMES: [(Self, &'static str, &'static str, &'static str); 3] = [
+        (Self::Read, "REPO_READ", "PROJECT_READ", "pull"),
+        (Self::Write, "REPO_WRITE", "PROJECT_WRITE", "push"),
+        (Self::Admin, "REPO_ADMIN", "PROJECT_ADMIN", "admin"),
+    ];
+
     /// Bitbucket's name (`REPO_READ`, …).
     pub fn as_api(self) -> &'static str {
-        match self {
-            RepoPermission::Read => "REPO_READ",
-            RepoPermission::Write => "REPO_WRITE",
-            RepoPermission::Admin => "REPO_ADMIN",
-        }
+        let (_, repository, _, _) = Self::NAMES[self as usize];
+        repository
     }
 
     /// Reads `REPO_*`, or `PROJECT_*` mapped to the repository level it implies.
     pub fn from_api(value: &str) -> Option<Self> {
-        match value {
-            "REPO_READ" | "PROJECT_READ" => Some(RepoPermission::Read),
-            "REPO_WRITE" | "PROJECT_WRITE" => Some(RepoPermission::Write),
-            "REPO_ADMIN" | "PROJECT_ADMIN" => Some(RepoPermission::Admin),
-            _ => None,
-        }
+        Self::NAMES
+            .into_iter()
+            .find(|(_, repository, project, _)| value == *repository || value == *project)
+            .map(|(permission, ..)| permission)
+    }
+
+    /// Reads a `--group` word (`pull`, `push`, `admin`).
+    fn from_group_flag(word: &str) -> Option<Self> {
+        Self::NAMES
+            .into_iter()
+            .find(|(.., group_flag)| word == *group_flag)
+            .map(|(permission, ..)| permission)
     }
 }
 
+/// The word of `--group` (`pull`, `push`, `admin`).
 impl fmt::Display for RepoPermission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RepoPermission::Read => "pull",
-            RepoPermission::Write => "push",
-            RepoPermission::Admin => "admin",
-        })
+        let (.., group_flag) = Self::NAMES[*self as usize];
+        f.write_str(group_flag)
     }
 }
 
@@ -64,16 +73,12 @@ impl GroupGrant {
     pub fn parse(entry: &str) -> Result<Self> {
         let (group, permission) = match entry.rsplit_once(':') {
             Some((group, word)) => {
-                let permission = match word {
-                    "pull" => RepoPermission::Read,
-                    "push" => RepoPermission::Write,
-                    "admin" => RepoPermission::Admin,
-                    other => {
-                        return Err(Error::InvalidGroup(format!(
-                            "invalid permission \"{other}\" for team \"{group}\": use pull, push or admin"
-                        )));
-                    }
-                };
+                let permission = RepoPermission::from_group_flag(word)
+                    .ok_or_else(|| {
+                        Error::InvalidGroup(format!(
+                            "invalid permission \"{word}\" for team \"{group}\": use pull, push or admin"
+                        ))
+                    })?;
                 (group, permission)
             }
             None => (entry, RepoPermission::Write),
@@ -195,6 +200,24 @@ mod tests {
             },
             permission: permission.into(),
         }
+    }
+
+    #[test]
+    fn every_permission_has_its_names() {
+        for (permission, api, word) in [
+            (RepoPermission::Read, "REPO_READ", "pull"),
+            (RepoPermission::Write, "REPO_WRITE", "push"),
+            (RepoPermission::Admin, "REPO_ADMIN", "admin"),
+        ] {
+            assert_eq!(permission.as_api(), api);
+            assert_eq!(permission.to_string(), word);
+            assert_eq!(RepoPermission::from_api(api), Some(permission));
+        }
+        assert_eq!(
+            RepoPermission::from_api("PROJECT_WRITE"),
+            Some(RepoPermission::Write)
+        );
+        assert_eq!(RepoPermission::from_api("SYS_ADMIN"), None);
     }
 
     #[test]

@@ -306,14 +306,15 @@ mod tests {
                                  {"href":"http://VIVEK@localhost:7990/bitbucket/scm/~vivek/personalrepo1.git","name":"http"}]}}"#,
         )
         .unwrap();
-        assert_eq!(
-            repo.clone_link("http").as_deref(),
-            Some("http://localhost:7990/bitbucket/scm/~vivek/personalrepo1.git")
-        );
-        assert_eq!(
-            repo.clone_link("ssh").as_deref(),
-            Some("ssh://git@localhost:7999/~vivek/personalrepo1.git")
-        );
+        for (name, url) in [
+            (
+                "http",
+                "http://localhost:7990/bitbucket/scm/~vivek/personalrepo1.git",
+            ),
+            ("ssh", "ssh://git@localhost:7999/~vivek/personalrepo1.git"),
+        ] {
+            assert_eq!(repo.clone_link(name).as_deref(), Some(url), "{name}");
+        }
     }
 
     #[test]

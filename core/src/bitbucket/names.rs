@@ -1,47 +1,41 @@
 //! Bitbucket Server naming rules (reference §3): project keys, repository names and the slugs
 //! the server derives from them.
 
-use std::fmt;
-
 use crate::error::{Error, Result};
+use crate::newtype::string_newtype;
 
 /// A project key: starts with a letter, then ASCII letters, digits and `_`. Bitbucket matches
-/// keys case-insensitively and shows them upper-case; personal projects are `~user`.
+/// keys case-insensitively and shows them upper-case; personal projects are `~user`. The key
+/// is kept as given.
 #[derive(Debug, Clone, Eq)]
 pub struct ProjectKey(String);
+string_newtype!(ProjectKey);
 
 impl ProjectKey {
     /// Accepts a project key (`PLAT`) or a personal project (`~user`), with Bitbucket's rule
     /// and wording.
     pub fn parse(value: &str) -> Result<Self> {
         if let Some(user) = value.strip_prefix('~') {
-            if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c == '/') {
-                return Err(Error::InvalidName {
-                    what: "personal project key",
-                    value: value.to_string(),
-                    reason: "it is ~ followed by a user name".to_string(),
-                });
-            }
+            let valid = !user.is_empty() && !user.chars().any(|c| c.is_whitespace() || c == '/');
+            checked(
+                valid,
+                "personal project key",
+                value,
+                "it is ~ followed by a user name",
+            )?;
             return Ok(Self(value.to_string()));
         }
         let mut chars = value.chars();
         let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if valid {
-            Ok(Self(value.to_string()))
-        } else {
-            // Bitbucket's own wording (400, context "key").
-            Err(Error::InvalidName {
-                what: "project key",
-                value: value.to_string(),
-                reason: "Project keys must start with a letter and may only consist of ASCII letters, numbers and underscores (A-Z, a-z, 0-9, _)".to_string(),
-            })
-        }
-    }
-
-    /// The key as given (Bitbucket matches it case-insensitively).
-    pub fn as_str(&self) -> &str {
-        &self.0
+        // Bitbucket's own wording (400, context "key").
+        checked(
+            valid,
+            "project key",
+            value,
+            "Project keys must start with a letter and may only consist of ASCII letters, numbers and underscores (A-Z, a-z, 0-9, _)",
+        )?;
+        Ok(Self(value.to_string()))
     }
 
     /// Whether this is a user's personal project (`~user`), which has no project permissions.
@@ -57,16 +51,11 @@ impl PartialEq for ProjectKey {
     }
 }
 
-impl fmt::Display for ProjectKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A repository name as the user types it: 1–128 characters, starting with a letter or digit,
 /// then letters, digits, spaces, `-`, `_` and `.`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoName(String);
+string_newtype!(RepoName);
 
 impl RepoName {
     /// Accepts a repository name (`--repository`) by Bitbucket's rule and wording.
@@ -76,20 +65,13 @@ impl RepoName {
             && value.chars().count() <= 128
             && chars.next().is_some_and(char::is_alphanumeric)
             && chars.all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
-        if valid {
-            Ok(Self(value.to_string()))
-        } else {
-            Err(Error::InvalidName {
-                what: "repository name",
-                value: value.to_string(),
-                reason: "Repository names are limited to 128 characters. They must start with a letter or number and may contain spaces, hyphens, underscores and periods".to_string(),
-            })
-        }
-    }
-
-    /// The name as the user typed it.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        checked(
+            valid,
+            "repository name",
+            value,
+            "Repository names are limited to 128 characters. They must start with a letter or number and may contain spaces, hyphens, underscores and periods",
+        )?;
+        Ok(Self(value.to_string()))
     }
 
     /// The slug Bitbucket Server derives: lower-case, accents folded, every other character
@@ -109,12 +91,6 @@ impl RepoName {
             })
             .collect();
         RepoSlug(slug)
-    }
-}
-
-impl fmt::Display for RepoName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -140,9 +116,10 @@ fn fold_accent(c: char) -> Option<char> {
     })
 }
 
-/// A repository slug as it appears in URLs.
+/// A repository slug as it appears in URLs, lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RepoSlug(String);
+string_newtype!(RepoSlug);
 
 impl RepoSlug {
     /// Accepts an existing slug (from an API answer or a URL).
@@ -150,26 +127,27 @@ impl RepoSlug {
         let mut chars = value.chars();
         let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
             && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if valid {
-            Ok(Self(value.to_ascii_lowercase()))
-        } else {
-            Err(Error::InvalidName {
-                what: "repository slug",
-                value: value.to_string(),
-                reason: "a slug starts with a letter or digit and holds only letters, digits, '-', '_' and '.'".to_string(),
-            })
-        }
-    }
-
-    /// The slug, lower-case.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        checked(
+            valid,
+            "repository slug",
+            value,
+            "a slug starts with a letter or digit and holds only letters, digits, '-', '_' and '.'",
+        )?;
+        Ok(Self(value.to_ascii_lowercase()))
     }
 }
 
-impl fmt::Display for RepoSlug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Nothing when `valid`, else that `value` is not a valid `what`, for `reason` (in
+/// Bitbucket's words where it has them).
+fn checked(valid: bool, what: &'static str, value: &str, reason: &str) -> Result<()> {
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidName {
+            what,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        })
     }
 }
 
@@ -195,12 +173,15 @@ mod tests {
     #[test]
     fn slugs_are_derived_like_bitbucket_server() {
         // Examples from the reference (§3).
-        let slug = |name: &str| RepoName::parse(name).unwrap().slug().to_string();
-        assert_eq!(slug("foo bar"), "foo-bar");
-        assert_eq!(slug("My repo"), "my-repo");
-        assert_eq!(slug("føøbar"), "foobar");
-        assert_eq!(slug("fleet-infra"), "fleet-infra");
-        assert_eq!(slug("Fleet.Infra_2"), "fleet.infra_2");
+        for (name, slug) in [
+            ("foo bar", "foo-bar"),
+            ("My repo", "my-repo"),
+            ("føøbar", "foobar"),
+            ("fleet-infra", "fleet-infra"),
+            ("Fleet.Infra_2", "fleet.infra_2"),
+        ] {
+            assert_eq!(RepoName::parse(name).unwrap().slug().to_string(), slug);
+        }
     }
 
     #[test]

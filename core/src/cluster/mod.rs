@@ -4,6 +4,7 @@
 //! §2.7, §2.8, §6). The server's kube-rs engine performs the requests; everything it decides comes
 //! from here, so the rules are unit-tested without a cluster.
 
+mod fields;
 mod objects;
 mod order;
 mod reconcile;

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Number, Value as Json};
 
+use super::fields::str_at;
 use crate::yaml::Value;
 
 /// Converts one document of the YAML model to JSON. Non-finite floats, which JSON cannot hold,
@@ -25,22 +26,18 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
+/// kustomize's own `Kustomization` (its config, not an API object).
 fn is_kustomize_config(object: &Json) -> bool {
-    object.get("kind").and_then(Json::as_str) == Some("Kustomization")
-        && object
-            .get("apiVersion")
-            .and_then(Json::as_str)
-            .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"))
+    str_at(object, "/kind") == "Kustomization"
+        && str_at(object, "/apiVersion").starts_with("kustomize.config.k8s.io/")
 }
 
 fn push_object(object: Json, out: &mut Vec<Json>) {
     if object.is_null() || object.as_object().is_some_and(Map::is_empty) {
         return;
     }
-    let is_list = object
-        .get("kind")
-        .and_then(Json::as_str)
-        .is_some_and(|kind| kind == "List" || kind.ends_with("List"))
+    // `List`, or any `…List`.
+    let is_list = str_at(&object, "/kind").ends_with("List")
         && object.get("items").is_some_and(Json::is_array);
     if is_list {
         if let Some(Json::Array(items)) = object.get("items") {

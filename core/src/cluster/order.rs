@@ -138,7 +138,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(api_version: &str, kind: &str, namespace: &str, name: &str) -> ObjectRef {
+    /// An object's `apiVersion` and `kind`.
+    type Type = (&'static str, &'static str);
+    const CRD: Type = ("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    const NAMESPACE: Type = ("v1", "Namespace");
+    const CLUSTER_ROLE: Type = ("rbac.authorization.k8s.io/v1", "ClusterRole");
+    const CLUSTER_ROLE_BINDING: Type = ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
+    const SERVICE_ACCOUNT: Type = ("v1", "ServiceAccount");
+    const SECRET: Type = ("v1", "Secret");
+    const DEPLOYMENT: Type = ("apps/v1", "Deployment");
+    const NETWORK_POLICY: Type = ("networking.k8s.io/v1", "NetworkPolicy");
+    const GIT_REPOSITORY: Type = ("source.toolkit.fluxcd.io/v1", "GitRepository");
+    const KUSTOMIZATION: Type = ("kustomize.toolkit.fluxcd.io/v1", "Kustomization");
+    const WEBHOOK: Type = (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+    );
+
+    fn object((api_version, kind): Type, namespace: &str, name: &str) -> ObjectRef {
         let mut metadata = json!({ "name": name });
         if !namespace.is_empty() {
             metadata["namespace"] = json!(namespace);
@@ -149,21 +166,16 @@ mod tests {
 
     #[test]
     fn reads_group_and_version() {
-        let crd = object(
-            "apiextensions.k8s.io/v1",
-            "CustomResourceDefinition",
-            "",
-            "x",
-        );
+        let crd = object(CRD, "", "x");
         assert_eq!(
             (crd.group.as_str(), crd.version.as_str()),
             ("apiextensions.k8s.io", "v1")
         );
-        let ns = object("v1", "Namespace", "", "flux-system");
+        let ns = object(NAMESPACE, "", "flux-system");
         assert_eq!((ns.group.as_str(), ns.version.as_str()), ("", "v1"));
         assert_eq!(ns.display(), "Namespace/flux-system");
         assert_eq!(
-            object("v1", "Secret", "flux-system", "s").display(),
+            object(SECRET, "flux-system", "s").display(),
             "Secret/flux-system/s"
         );
         assert_eq!(ObjectRef::of(&json!({ "kind": "Namespace" })), None);
@@ -171,87 +183,35 @@ mod tests {
 
     #[test]
     fn stages_split_cluster_definitions() {
-        assert_eq!(
-            apply_stage(&object(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "a"
-            )),
-            ApplyStage::ClusterDefinitions
-        );
-        assert_eq!(
-            apply_stage(&object("v1", "Namespace", "", "a")),
-            ApplyStage::ClusterDefinitions
-        );
-        assert_eq!(
-            apply_stage(&object(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRole",
-                "",
-                "a"
-            )),
-            ApplyStage::ClusterDefinitions
-        );
-        // A ClusterRoleBinding refers to roles but defines nothing; it waits for stage two.
-        assert_eq!(
-            apply_stage(&object(
-                "rbac.authorization.k8s.io/v1",
-                "ClusterRoleBinding",
-                "",
-                "a"
-            )),
-            ApplyStage::Resources
-        );
-        assert_eq!(
-            apply_stage(&object("apps/v1", "Deployment", "ns", "a")),
-            ApplyStage::Resources
-        );
+        for (kind, namespace, stage) in [
+            (CRD, "", ApplyStage::ClusterDefinitions),
+            (NAMESPACE, "", ApplyStage::ClusterDefinitions),
+            (CLUSTER_ROLE, "", ApplyStage::ClusterDefinitions),
+            // A ClusterRoleBinding refers to roles but defines nothing; it waits for stage two.
+            (CLUSTER_ROLE_BINDING, "", ApplyStage::Resources),
+            (DEPLOYMENT, "ns", ApplyStage::Resources),
+        ] {
+            assert_eq!(
+                apply_stage(&object(kind, namespace, "a")),
+                stage,
+                "{kind:?}"
+            );
+        }
     }
 
     #[test]
     fn sorts_like_flux_reconcile_order() {
         let mut objects = vec![
-            object(
-                "admissionregistration.k8s.io/v1",
-                "ValidatingWebhookConfiguration",
-                "",
-                "w",
-            ),
-            object(
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                "flux-system",
-                "allow-egress",
-            ),
-            object("apps/v1", "Deployment", "flux-system", "source-controller"),
-            object("apps/v1", "Deployment", "flux-system", "helm-controller"),
-            object(
-                "source.toolkit.fluxcd.io/v1",
-                "GitRepository",
-                "flux-system",
-                "flux-system",
-            ),
-            object("v1", "ServiceAccount", "flux-system", "sa"),
-            object("v1", "Namespace", "", "flux-system"),
-            object(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "b",
-            ),
-            object(
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "",
-                "a",
-            ),
-            object(
-                "kustomize.toolkit.fluxcd.io/v1",
-                "Kustomization",
-                "flux-system",
-                "flux-system",
-            ),
+            object(WEBHOOK, "", "w"),
+            object(NETWORK_POLICY, "flux-system", "allow-egress"),
+            object(DEPLOYMENT, "flux-system", "source-controller"),
+            object(DEPLOYMENT, "flux-system", "helm-controller"),
+            object(GIT_REPOSITORY, "flux-system", "flux-system"),
+            object(SERVICE_ACCOUNT, "flux-system", "sa"),
+            object(NAMESPACE, "", "flux-system"),
+            object(CRD, "", "b"),
+            object(CRD, "", "a"),
+            object(KUSTOMIZATION, "flux-system", "flux-system"),
         ];
         sort_for_apply(&mut objects);
         let order: Vec<String> = objects.iter().map(ObjectRef::display).collect();

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::fields::{condition, str_at, unobserved_generation};
 use crate::error::{Error, Result};
 
 /// What a server-side apply did (or would do) to one object.
@@ -33,10 +34,7 @@ impl ApplyAction {
 /// annotations or anything outside `metadata`/`status` means configured; otherwise unchanged,
 /// and the real apply is skipped.
 pub fn classify_apply(live: Option<&Value>, dry_run: &Value) -> ApplyAction {
-    let dry_run_version = dry_run
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let dry_run_version = str_at(dry_run, "/metadata/resourceVersion");
     let Some(live) = live else {
         return ApplyAction::Created;
     };
@@ -71,10 +69,7 @@ pub fn classify_apply(live: Option<&Value>, dry_run: &Value) -> ApplyAction {
 /// flux installs the components itself only on a cluster where its own Kustomization does not
 /// exist yet or has never applied anything; otherwise kustomize-controller upgrades from git.
 pub fn must_install_components(kustomization: Option<&Value>) -> bool {
-    kustomization
-        .and_then(|k| k.pointer("/status/lastAppliedRevision"))
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
+    kustomization.is_none_or(|k| str_at(k, "/status/lastAppliedRevision").is_empty())
 }
 
 /// `./x` with a trailing `/` removed (but `./` kept), as flux compares Kustomization paths.
@@ -92,10 +87,7 @@ pub fn check_sync_path(existing_kustomization: Option<&Value>, target_path: &str
     let Some(existing) = existing_kustomization else {
         return Ok(());
     };
-    let old = existing
-        .pointer("/spec/path")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let old = str_at(existing, "/spec/path");
     let (old, new) = (normalise_sync_path(old), normalise_sync_path(target_path));
     if old == new {
         Ok(())
@@ -173,61 +165,31 @@ pub enum SyncState {
 /// One poll of flux's `objectReconciled`: suspended fails, a stale observed generation waits,
 /// Ready=True at the expected revision succeeds, Ready=False fails with its message.
 pub fn sync_state(kind: SyncKind, object: &Value, expected_revision: &str) -> SyncState {
-    let namespace = object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let namespace = str_at(object, "/metadata/namespace");
+    let name = str_at(object, "/metadata/name");
     if object.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
         return SyncState::Failed(format!(
             "{} '{namespace}/{name}' is suspended",
             kind.as_str()
         ));
     }
-    let generation = object
-        .pointer("/metadata/generation")
-        .and_then(Value::as_i64);
-    let observed = object
-        .pointer("/status/observedGeneration")
-        .and_then(Value::as_i64);
-    if let (Some(generation), Some(observed)) = (generation, observed)
-        && generation != observed
-    {
+    if unobserved_generation(object).is_some() {
         return SyncState::Waiting(None);
     }
-    let ready = object
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|conditions| {
-            conditions
-                .iter()
-                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-        });
-    let Some(ready) = ready else {
+    let Some(ready) = condition(object, "Ready") else {
         return SyncState::Waiting(None);
     };
-    let message = ready
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    match ready.get("status").and_then(Value::as_str) {
-        Some("True") => {
-            let revision = object
-                .pointer(kind.revision_pointer())
-                .and_then(Value::as_str)
-                .map(normalize_revision)
-                .unwrap_or_default();
+    let message = str_at(ready, "/message").to_string();
+    match str_at(ready, "/status") {
+        "True" => {
+            let revision = normalize_revision(str_at(object, kind.revision_pointer()));
             if revision == expected_revision {
                 SyncState::Reconciled
             } else {
                 SyncState::Waiting(Some(message))
             }
         }
-        Some("False") => SyncState::Failed(message),
+        "False" => SyncState::Failed(message),
         _ => SyncState::Waiting(Some(message)),
     }
 }

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::fields::{condition, int_at, str_at, unobserved_generation};
+
 /// kstatus' verdict on one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -15,15 +17,6 @@ pub enum Health {
     Terminating,
 }
 
-/// A `status.conditions[]` entry of the given type.
-fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
-    object
-        .pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
-}
-
 fn condition_status<'a>(object: &'a Value, kind: &str) -> Option<&'a str> {
     condition(object, kind)?.get("status")?.as_str()
 }
@@ -35,10 +28,6 @@ fn condition_text<'a>(object: &'a Value, kind: &str, field: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-fn int_at(object: &Value, pointer: &str) -> Option<i64> {
-    object.pointer(pointer).and_then(Value::as_i64)
-}
-
 /// Health of `object` by kstatus: the generic rules first (deletion, observed generation,
 /// `Reconciling`, `Stalled`), then the rule of its kind.
 pub fn health(object: &Value) -> Health {
@@ -48,11 +37,7 @@ pub fn health(object: &Value) -> Health {
     {
         return Health::Terminating;
     }
-    if let (Some(generation), Some(observed)) = (
-        int_at(object, "/metadata/generation"),
-        int_at(object, "/status/observedGeneration"),
-    ) && generation != observed
-    {
+    if let Some((generation, observed)) = unobserved_generation(object) {
         return Health::InProgress(format!(
             "the controller has not observed generation {generation} yet (observed {observed})"
         ));
@@ -63,11 +48,7 @@ pub fn health(object: &Value) -> Health {
     if condition_status(object, "Stalled") == Some("True") {
         return Health::Failed(condition_text(object, "Stalled", "message").to_string());
     }
-    match object
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-    {
+    match str_at(object, "/kind") {
         "CustomResourceDefinition" => crd_health(object),
         "Deployment" => deployment_health(object),
         "Service" => service_health(object),
@@ -124,13 +105,8 @@ fn deployment_health(object: &Value) -> Health {
 }
 
 fn service_health(object: &Value) -> Health {
-    let load_balancer =
-        object.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer");
-    let has_cluster_ip = object
-        .pointer("/spec/clusterIP")
-        .and_then(Value::as_str)
-        .is_some_and(|ip| !ip.is_empty());
-    if load_balancer && !has_cluster_ip {
+    let load_balancer = str_at(object, "/spec/type") == "LoadBalancer";
+    if load_balancer && str_at(object, "/spec/clusterIP").is_empty() {
         Health::InProgress("the LoadBalancer has no cluster IP yet".into())
     } else {
         Health::Current

@@ -153,17 +153,18 @@ pub fn parse_bool(value: &str, flag: &str) -> Result<bool> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Error::InvalidFlag {
-            value: value.to_string(),
-            flag: flag.to_string(),
-            reason: format!("strconv.ParseBool: parsing \"{value}\": invalid syntax"),
-        }),
+        _ => Err(Error::invalid_flag(
+            value,
+            flag,
+            format!("strconv.ParseBool: parsing \"{value}\": invalid syntax"),
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::assert_refusals;
 
     fn options(args: &[&str]) -> Result<InstallOptions> {
         let mut flags = InstallFlags::defaults("v2.9.4");
@@ -207,24 +208,28 @@ mod tests {
 
     #[test]
     fn errors_use_flux_wording() {
-        let err = |args: &[&str]| options(args).unwrap_err().to_string();
-        assert_eq!(
-            err(&["--network-policy=maybe"]),
-            "invalid argument \"maybe\" for \"--network-policy\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax"
-        );
-        assert_eq!(err(&["--nope=1"]), "unknown flag: --nope");
-        assert_eq!(err(&["--namespace"]), "flag needs an argument: --namespace");
-        assert_eq!(
-            err(&["--namespace=Bad"]),
-            "namespace must be a valid DNS label: \"Bad\""
-        );
-        assert_eq!(
-            err(&["--components=source-controller"]),
-            "component kustomize-controller is required"
-        );
-        assert_eq!(
-            err(&["--version=2.9.4"]),
-            "targeted version '2.9.4' must be prefixed with 'v'"
+        assert_refusals(
+            |arg| options(&[arg]),
+            &[
+                (
+                    "--network-policy=maybe",
+                    "invalid argument \"maybe\" for \"--network-policy\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax",
+                ),
+                ("--nope=1", "unknown flag: --nope"),
+                ("--namespace", "flag needs an argument: --namespace"),
+                (
+                    "--namespace=Bad",
+                    "namespace must be a valid DNS label: \"Bad\"",
+                ),
+                (
+                    "--components=source-controller",
+                    "component kustomize-controller is required",
+                ),
+                (
+                    "--version=2.9.4",
+                    "targeted version '2.9.4' must be prefixed with 'v'",
+                ),
+            ],
         );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::Choices;
 use crate::error::{Error, Result};
 
 /// A Flux controller that can be installed.
@@ -155,20 +156,8 @@ impl LogLevel {
 
     /// Reads `--log-level` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        let reason = match value {
-            "debug" => return Ok(LogLevel::Debug),
-            "info" => return Ok(LogLevel::Info),
-            "error" => return Ok(LogLevel::Error),
-            "" => "no log level given, must be one of: debug, info, error".to_string(),
-            other => {
-                format!("unsupported log level '{other}', must be one of: debug, info, error")
-            }
-        };
-        Err(Error::InvalidFlag {
-            value: value.to_string(),
-            flag: "--log-level".to_string(),
-            reason,
-        })
+        let words = [Self::Debug, Self::Info, Self::Error].map(|level| (level.as_str(), level));
+        Choices::new("--log-level", "log level", &words).parse(value)
     }
 }
 
@@ -181,6 +170,7 @@ impl fmt::Display for LogLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::assert_refusals;
 
     #[test]
     fn components_validate_in_flux_order() {
@@ -228,13 +218,18 @@ mod tests {
     #[test]
     fn log_level_messages_match_flux() {
         assert_eq!(LogLevel::parse("debug").unwrap(), LogLevel::Debug);
-        assert_eq!(
-            LogLevel::parse("").unwrap_err().to_string(),
-            "invalid argument \"\" for \"--log-level\" flag: no log level given, must be one of: debug, info, error"
-        );
-        assert_eq!(
-            LogLevel::parse("warn").unwrap_err().to_string(),
-            "invalid argument \"warn\" for \"--log-level\" flag: unsupported log level 'warn', must be one of: debug, info, error"
+        assert_refusals(
+            LogLevel::parse,
+            &[
+                (
+                    "",
+                    "invalid argument \"\" for \"--log-level\" flag: no log level given, must be one of: debug, info, error",
+                ),
+                (
+                    "warn",
+                    "invalid argument \"warn\" for \"--log-level\" flag: unsupported log level 'warn', must be one of: debug, info, error",
+                ),
+            ],
         );
     }
 }

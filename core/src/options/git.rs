@@ -2,11 +2,11 @@
 //! repository (`--path`), the URL the cluster clones and how often it fetches (`--interval`).
 
 use std::fmt;
-use std::str::FromStr;
 
-use super::{Namespace, string_newtype};
+use super::Namespace;
 use crate::duration::GoDuration;
 use crate::error::{Error, Result};
+use crate::newtype::{from_str_by_parse, string_newtype};
 
 /// A git branch name, checked with `git check-ref-format --branch` rules.
 ///
@@ -165,11 +165,7 @@ impl Interval {
 
     /// Reads `--interval` as a Go duration; it must be positive.
     pub fn parse(value: &str) -> Result<Self> {
-        let invalid = |reason: String| Error::InvalidFlag {
-            value: value.to_string(),
-            flag: "--interval".to_string(),
-            reason,
-        };
+        let invalid = |reason: String| Error::invalid_flag(value, "--interval", reason);
         let duration = GoDuration::parse(value).map_err(|e| invalid(e.0))?;
         // flux accepts zero and negative intervals; source-controller then rejects the object.
         if duration.as_nanos() <= 0 {
@@ -198,12 +194,7 @@ impl fmt::Display for Interval {
     }
 }
 
-impl FromStr for Interval {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
-    }
-}
+from_str_by_parse!(Interval);
 
 /// The URL the cluster's GitRepository clones: `ssh://` (deploy key) or `https://` (token).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -243,6 +234,7 @@ impl GitUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_reasons, assert_refusals};
 
     #[test]
     fn branch_accepts_usual_names() {
@@ -338,13 +330,18 @@ mod tests {
 
     #[test]
     fn interval_errors_name_the_flag() {
-        assert_eq!(
-            Interval::parse("5").unwrap_err().to_string(),
-            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\""
-        );
-        assert_eq!(
-            Interval::parse("0s").unwrap_err().to_string(),
-            "invalid argument \"0s\" for \"--interval\" flag: the interval must be greater than zero"
+        assert_refusals(
+            Interval::parse,
+            &[
+                (
+                    "5",
+                    "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
+                ),
+                (
+                    "0s",
+                    "invalid argument \"0s\" for \"--interval\" flag: the interval must be greater than zero",
+                ),
+            ],
         );
     }
 
@@ -356,15 +353,15 @@ mod tests {
         ] {
             assert_eq!(GitUrl::parse(ok).unwrap().as_str(), ok);
         }
-        for (bad, reason) in [
-            ("bitbucket.example.com/PRJ/x", "needs a scheme"),
-            ("ftp://host/x", "must be ssh, https or http"),
-            ("ssh://git@/x", "needs a host"),
-            ("https://host", "repository path"),
-            ("https://host/a b", "white space"),
-        ] {
-            let message = GitUrl::parse(bad).unwrap_err().to_string();
-            assert!(message.contains(reason), "{bad}: {message}");
-        }
+        assert_reasons(
+            GitUrl::parse,
+            &[
+                ("bitbucket.example.com/PRJ/x", "needs a scheme"),
+                ("ftp://host/x", "must be ssh, https or http"),
+                ("ssh://git@/x", "needs a host"),
+                ("https://host", "repository path"),
+                ("https://host/a b", "white space"),
+            ],
+        );
     }
 }

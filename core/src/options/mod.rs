@@ -4,45 +4,17 @@
 //! breaks later, a value that works), and its error text is flux's own where flux has one
 //! (spec §1.5), so the form, the CLI and the API say the same thing about the same input.
 
+mod choices;
 mod controllers;
 mod git;
+
+pub(crate) use choices::Choices;
 
 pub use controllers::{Component, Components, LogLevel};
 pub use git::{BranchName, GitUrl, Interval, RelativePath, file_in_dir, repo_dir, spec_path};
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::error::{Error, Result};
-
-/// Defines `as_str`, `Display`, `AsRef<str>` and `FromStr` for a string newtype with a `parse`.
-macro_rules! string_newtype {
-    ($name:ident) => {
-        impl $name {
-            /// The value as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                Self::parse(s)
-            }
-        }
-    };
-}
-use string_newtype;
+use crate::newtype::string_newtype;
 
 /// A Kubernetes namespace: an RFC 1123 DNS label (`-n/--namespace`, default `flux-system`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -87,11 +59,11 @@ pub fn check_object_name(name: &str, flag: &str) -> Result<()> {
     if !name.is_empty() && name.len() <= 253 && labels_ok {
         Ok(())
     } else {
-        Err(Error::InvalidFlag {
-            value: name.to_string(),
-            flag: flag.to_string(),
-            reason: "must be a lower-case DNS name (letters, digits, '-' and '.'), as Kubernetes object names are".to_string(),
-        })
+        Err(Error::invalid_flag(
+            name,
+            flag,
+            "must be a lower-case DNS name (letters, digits, '-' and '.'), as Kubernetes object names are",
+        ))
     }
 }
 

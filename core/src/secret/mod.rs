@@ -15,6 +15,8 @@ use std::fmt;
 use base64::Engine;
 
 use crate::error::{Error, Result};
+use crate::go_quote::json_string;
+use crate::options::Choices;
 
 /// `--ssh-key-algorithm` (default `ecdsa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,16 +33,12 @@ pub enum SshKeyAlgorithm {
 impl SshKeyAlgorithm {
     /// Reads `--ssh-key-algorithm` with flux's messages.
     pub fn parse(value: &str) -> Result<Self> {
-        let reason = match value {
-            "rsa" => return Ok(Self::Rsa),
-            "ecdsa" => return Ok(Self::Ecdsa),
-            "ed25519" => return Ok(Self::Ed25519),
-            "" => "no public key algorithm given, must be one of: rsa, ecdsa, ed25519".to_string(),
-            other => format!(
-                "unsupported public key algorithm '{other}', must be one of: rsa, ecdsa, ed25519"
-            ),
-        };
-        Err(invalid_flag(value, "--ssh-key-algorithm", reason))
+        Choices::new(
+            "--ssh-key-algorithm",
+            "public key algorithm",
+            &ALGORITHM_WORDS,
+        )
+        .parse(value)
     }
 }
 
@@ -57,20 +55,28 @@ pub enum EcdsaCurve {
 }
 
 impl EcdsaCurve {
-    /// Reads `--ssh-ecdsa-curve` with flux's messages.
+    /// Reads `--ssh-ecdsa-curve` with flux's messages; flux has no message of its own for an
+    /// empty curve.
     pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "p256" => Ok(Self::P256),
-            "p384" => Ok(Self::P384),
-            "p521" => Ok(Self::P521),
-            other => Err(invalid_flag(
-                value,
-                "--ssh-ecdsa-curve",
-                format!("unsupported curve '{other}', must be one of: p256, p384, p521"),
-            )),
-        }
+        Choices::new("--ssh-ecdsa-curve", "curve", &CURVE_WORDS)
+            .empty_unsupported()
+            .parse(value)
     }
 }
+
+/// The words of `--ssh-key-algorithm`, in the order flux lists them.
+const ALGORITHM_WORDS: [(&str, SshKeyAlgorithm); 3] = [
+    ("rsa", SshKeyAlgorithm::Rsa),
+    ("ecdsa", SshKeyAlgorithm::Ecdsa),
+    ("ed25519", SshKeyAlgorithm::Ed25519),
+];
+
+/// The words of `--ssh-ecdsa-curve`, in the order flux lists them.
+const CURVE_WORDS: [(&str, EcdsaCurve); 3] = [
+    ("p256", EcdsaCurve::P256),
+    ("p384", EcdsaCurve::P384),
+    ("p521", EcdsaCurve::P521),
+];
 
 /// `--ssh-rsa-bits` (default 2048): at least 1024 and a multiple of 8, as flux checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,26 +91,17 @@ impl RsaBits {
         if value.is_empty() {
             return Ok(Self::default());
         }
+        let invalid = |reason: &str| Error::invalid_flag(value, "--ssh-rsa-bits", reason);
         let bits: usize = value.parse().map_err(|_| {
-            invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                format!("strconv.Atoi: parsing \"{value}\": invalid syntax"),
-            )
+            invalid(&format!(
+                "strconv.Atoi: parsing \"{value}\": invalid syntax"
+            ))
         })?;
         if bits < 1024 {
-            return Err(invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                "RSA key bit size must be at least 1024".into(),
-            ));
+            return Err(invalid("RSA key bit size must be at least 1024"));
         }
         if !bits.is_multiple_of(8) {
-            return Err(invalid_flag(
-                value,
-                "--ssh-rsa-bits",
-                "RSA key bit size must be a multiples of 8".into(),
-            ));
+            return Err(invalid("RSA key bit size must be a multiples of 8"));
         }
         Ok(Self(bits))
     }
@@ -118,14 +115,6 @@ impl RsaBits {
 impl Default for RsaBits {
     fn default() -> Self {
         Self(Self::DEFAULT)
-    }
-}
-
-fn invalid_flag(value: &str, flag: &str, reason: String) -> Error {
-    Error::InvalidFlag {
-        value: value.to_string(),
-        flag: flag.to_string(),
-        reason,
     }
 }
 
@@ -264,57 +253,59 @@ pub fn docker_config_json(registry: &str, username: &str, password: &str) -> Str
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     format!(
         "{{\"auths\":{{{}:{{\"username\":{},\"password\":{},\"auth\":{}}}}}}}",
-        go_json_string(registry),
-        go_json_string(username),
-        go_json_string(password),
-        go_json_string(&auth)
+        json_string(registry),
+        json_string(username),
+        json_string(password),
+        json_string(&auth)
     )
-}
-
-/// A JSON string as Go's `encoding/json` writes it: like any JSON encoder, plus `<`, `>`, `&`,
-/// U+2028 and U+2029 escaped as `\u00XX`/`\u20XX`.
-fn go_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::assert_refusals;
 
     #[test]
     fn flag_messages_match_flux() {
-        assert_eq!(
-            SshKeyAlgorithm::parse("dsa").unwrap_err().to_string(),
-            "invalid argument \"dsa\" for \"--ssh-key-algorithm\" flag: unsupported public key algorithm 'dsa', must be one of: rsa, ecdsa, ed25519"
+        assert_refusals(
+            SshKeyAlgorithm::parse,
+            &[
+                (
+                    "dsa",
+                    "invalid argument \"dsa\" for \"--ssh-key-algorithm\" flag: unsupported public key algorithm 'dsa', must be one of: rsa, ecdsa, ed25519",
+                ),
+                (
+                    "",
+                    "invalid argument \"\" for \"--ssh-key-algorithm\" flag: no public key algorithm given, must be one of: rsa, ecdsa, ed25519",
+                ),
+            ],
         );
-        assert_eq!(
-            EcdsaCurve::parse("p224").unwrap_err().to_string(),
-            "invalid argument \"p224\" for \"--ssh-ecdsa-curve\" flag: unsupported curve 'p224', must be one of: p256, p384, p521"
+        assert_refusals(
+            EcdsaCurve::parse,
+            &[
+                (
+                    "p224",
+                    "invalid argument \"p224\" for \"--ssh-ecdsa-curve\" flag: unsupported curve 'p224', must be one of: p256, p384, p521",
+                ),
+                // flux has no message of its own for an empty curve.
+                (
+                    "",
+                    "invalid argument \"\" for \"--ssh-ecdsa-curve\" flag: unsupported curve '', must be one of: p256, p384, p521",
+                ),
+            ],
         );
-        assert_eq!(
-            RsaBits::parse("512").unwrap_err().to_string(),
-            "invalid argument \"512\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be at least 1024"
-        );
-        assert_eq!(
-            RsaBits::parse("2049").unwrap_err().to_string(),
-            "invalid argument \"2049\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be a multiples of 8"
+        assert_refusals(
+            RsaBits::parse,
+            &[
+                (
+                    "512",
+                    "invalid argument \"512\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be at least 1024",
+                ),
+                (
+                    "2049",
+                    "invalid argument \"2049\" for \"--ssh-rsa-bits\" flag: RSA key bit size must be a multiples of 8",
+                ),
+            ],
         );
         assert_eq!(RsaBits::parse("").unwrap().get(), 2048);
         assert_eq!(RsaBits::parse("4096").unwrap().get(), 4096);
@@ -329,7 +320,7 @@ mod tests {
         );
         // Go escapes HTML characters and control characters.
         assert_eq!(
-            go_json_string("a<b>&\"\\\n\u{1}"),
+            json_string("a<b>&\"\\\n\u{1}"),
             r#""a\u003cb\u003e\u0026\"\\\n\u0001""#
         );
     }

@@ -50,33 +50,20 @@ pub fn compare_keys(a: &str, b: &str) -> Ordering {
         if al || bl {
             return less(bl);
         }
-        let mut an: i64 = 0;
-        let mut bn: i64 = 0;
+        // Both numbers start at 1 when a zero follows a non-zero digit of the same run.
+        let mut start: i64 = 0;
         if ar[i] == '0' || br[i] == '0' {
             let mut j = i;
             while j > 0 && ar[j - 1].is_ascii_digit() {
                 j -= 1;
                 if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
+                    start = 1;
                     break;
                 }
             }
         }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
+        let (an, ai) = read_number(&ar, i, start);
+        let (bn, bi) = read_number(&br, i, start);
         if an != bn {
             return an.cmp(&bn);
         }
@@ -86,6 +73,19 @@ pub fn compare_keys(a: &str, b: &str) -> Ordering {
         return ar[i].cmp(&br[i]);
     }
     ar.len().cmp(&br.len())
+}
+
+/// Continues `number` with the digits of `chars` from `from` on (wrapping, as Go's int does);
+/// the number and where its digits end.
+fn read_number(chars: &[char], from: usize, mut number: i64) -> (i64, usize) {
+    let mut end = from;
+    while end < chars.len() && chars[end].is_ascii_digit() {
+        number = number
+            .wrapping_mul(10)
+            .wrapping_add(i64::from(chars[end] as u8 - b'0'));
+        end += 1;
+    }
+    (number, end)
 }
 
 fn sorted_entries(map: &Mapping) -> Vec<(&String, &Value)> {

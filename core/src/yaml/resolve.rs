@@ -36,42 +36,27 @@ pub(super) fn go_parse_integer(s: &str) -> Option<i128> {
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
 pub(super) fn is_yaml_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - start
-    };
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        if digits(&mut i) == 0 {
+    let mut scan = Scan::new(s);
+    scan.eat(is_sign);
+    if scan.eat_byte(b'.') {
+        if scan.digits().is_empty() {
             return false;
         }
     } else {
-        if digits(&mut i) == 0 {
+        if scan.digits().is_empty() {
             return false;
         }
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            digits(&mut i);
+        if scan.eat_byte(b'.') {
+            scan.digits();
         }
     }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
+    if scan.eat(|b| b == b'e' || b == b'E') {
+        scan.eat(is_sign);
+        if scan.digits().is_empty() {
             return false;
         }
     }
-    i == b.len()
+    scan.done()
 }
 
 /// Does go-yaml v2 double-quote this string? Yes when unquoted it would read back as something
@@ -140,29 +125,18 @@ fn binary_int(s: &str) -> bool {
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` — YAML 1.1 base-60 floats, which
 /// go-yaml v2 quotes although it does not parse them.
 fn is_base60_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    if i >= b.len() || !b[i].is_ascii_digit() {
+    let digit_or_underscore = |b: u8| b.is_ascii_digit() || b == b'_';
+    let mut scan = Scan::new(s);
+    scan.eat(is_sign);
+    if !scan.eat(|b| b.is_ascii_digit()) {
         return false;
     }
-    i += 1;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-        i += 1;
-    }
+    scan.take_while(digit_or_underscore, usize::MAX);
     let mut groups = 0;
-    while i < b.len() && b[i] == b':' {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 2 {
-            i += 1;
-        }
-        let group = &s[start..i];
-        let valid = match group.len() {
-            1 => true,
-            2 => group.as_bytes()[0] <= b'5',
+    while scan.eat_byte(b':') {
+        let valid = match scan.take_while(|b| b.is_ascii_digit(), 2) {
+            [_] => true,
+            [tens, _] => *tens <= b'5',
             _ => false,
         };
         if !valid {
@@ -173,13 +147,10 @@ fn is_base60_float(s: &str) -> bool {
     if groups == 0 {
         return false;
     }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-            i += 1;
-        }
+    if scan.eat_byte(b'.') {
+        scan.take_while(digit_or_underscore, usize::MAX);
     }
-    i == b.len()
+    scan.done()
 }
 
 /// go-yaml v2 resolves `YYYY-M-D` dates and timestamps (the formats it accepts) to times.
@@ -188,85 +159,108 @@ fn is_timestamp(s: &str) -> bool {
     if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return false;
     }
-    let mut i = 5;
-    let number = |i: &mut usize, max_len: usize| -> Option<u32> {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max_len {
-            *i += 1;
-        }
-        if *i == start {
-            None
-        } else {
-            s[start..*i].parse().ok()
-        }
-    };
-    let Some(month) = number(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b'-' {
-        return false;
+    let mut scan = Scan { bytes: b, at: 5 };
+    date_then_time(&mut scan).is_some()
+}
+
+/// What follows `YYYY-` in a timestamp: `M-D`, then optionally `[Tt ]h:m:s[.fraction]` and, after
+/// a `T`, a zone (`Z` or `±hh:mm`).
+fn date_then_time(scan: &mut Scan) -> Option<()> {
+    let month = scan.number(2)?;
+    scan.expect(b'-')?;
+    let day = scan.number(2)?;
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(())?;
+    if scan.done() {
+        return Some(());
     }
-    i += 1;
-    let Some(day) = number(&mut i, 2) else {
-        return false;
-    };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return false;
-    }
-    if i == b.len() {
-        return true;
-    }
-    let zoned = match b[i] {
+    let zoned = match scan.next()? {
         b'T' | b't' => true,
         b' ' => false,
-        _ => return false,
+        _ => return None,
     };
-    i += 1;
-    let Some(h) = number(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b':' {
-        return false;
+    let hour = scan.number(2)?;
+    scan.expect(b':')?;
+    let minute = scan.number(2)?;
+    scan.expect(b':')?;
+    let second = scan.number(2)?;
+    (hour <= 23 && minute <= 59 && second <= 59).then_some(())?;
+    if scan.eat_byte(b'.') && scan.digits().is_empty() {
+        return None;
     }
-    i += 1;
-    let Some(m) = number(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b':' {
-        return false;
+    if !zoned || scan.eat_byte(b'Z') {
+        return scan.done().then_some(());
     }
-    i += 1;
-    let Some(sec) = number(&mut i, 2) else {
-        return false;
-    };
-    if h > 23 || m > 59 || sec > 59 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
+    scan.eat(is_sign).then_some(())?;
+    let zone = scan.take_while(|_| true, usize::MAX);
+    let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    (zone.len() == 5 && zone[2] == b':' && digits(&zone[..2]) && digits(&zone[3..])).then_some(())
+}
+
+fn is_sign(b: u8) -> bool {
+    b == b'-' || b == b'+'
+}
+
+/// Reads a string's bytes left to right, for the patterns above.
+struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn new(s: &'a str) -> Self {
+        Self {
+            bytes: s.as_bytes(),
+            at: 0,
         }
-        if i == start {
-            return false;
+    }
+
+    /// Whether every byte is read.
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    /// The next byte, read.
+    fn next(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    /// Reads the next byte if `wanted` accepts it.
+    fn eat(&mut self, wanted: impl Fn(u8) -> bool) -> bool {
+        let accepted = self.bytes.get(self.at).is_some_and(|&b| wanted(b));
+        if accepted {
+            self.at += 1;
         }
+        accepted
     }
-    if !zoned {
-        return i == b.len();
+
+    fn eat_byte(&mut self, byte: u8) -> bool {
+        self.eat(|b| b == byte)
     }
-    if i < b.len() && b[i] == b'Z' {
-        return i + 1 == b.len();
+
+    /// `Some` when the next byte is `byte` (then read).
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat_byte(byte).then_some(())
     }
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        let rest = &s[i + 1..];
-        let rb = rest.as_bytes();
-        return rb.len() == 5
-            && rb[2] == b':'
-            && rb[..2].iter().all(u8::is_ascii_digit)
-            && rb[3..].iter().all(u8::is_ascii_digit);
+
+    /// Reads up to `max` bytes that `wanted` accepts; those bytes.
+    fn take_while(&mut self, wanted: impl Fn(u8) -> bool, max: usize) -> &'a [u8] {
+        let start = self.at;
+        while self.at - start < max && self.eat(&wanted) {}
+        &self.bytes[start..self.at]
     }
-    false
+
+    /// Reads a run of ASCII digits (perhaps none).
+    fn digits(&mut self) -> &'a [u8] {
+        self.take_while(|b| b.is_ascii_digit(), usize::MAX)
+    }
+
+    /// Reads 1 to `max_len` ASCII digits as a number.
+    fn number(&mut self, max_len: usize) -> Option<u32> {
+        let digits = self.take_while(|b| b.is_ascii_digit(), max_len);
+        (!digits.is_empty()).then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    }
 }
 
 #[cfg(test)]

@@ -127,35 +127,21 @@ fn analyze(value: &str) -> Analysis {
         if !is_printable(c) {
             special_characters = true;
         }
-        if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if i + 1 == chars.len() {
-                trailing_space = true;
-            }
-            if previous_break {
-                break_space = true;
-            }
-            previous_space = true;
-            previous_break = false;
-        } else if is_break(c) {
-            line_breaks = true;
-            if i == 0 {
-                leading_break = true;
-            }
-            if i + 1 == chars.len() {
-                trailing_break = true;
-            }
-            if previous_space {
-                space_break = true;
-            }
-            previous_space = false;
-            previous_break = true;
-        } else {
-            previous_space = false;
-            previous_break = false;
+        let (space, line_break) = (c == ' ', is_break(c));
+        let (first, last) = (i == 0, i + 1 == chars.len());
+        if space {
+            leading_space |= first;
+            trailing_space |= last;
+            break_space |= previous_break;
         }
+        if line_break {
+            line_breaks = true;
+            leading_break |= first;
+            trailing_break |= last;
+            space_break |= previous_space;
+        }
+        previous_space = space;
+        previous_break = line_break;
         preceded_by_whitespace = is_blank(c) || is_break(c);
     }
     let mut analysis = Analysis {
