@@ -186,11 +186,7 @@ pub struct BootstrapOptions {
 
 fn invalid(flag: &str, value: &str, reason: impl Into<String>) -> Error {
     let name = spec(flag).map_or_else(|| format!("--{flag}"), display_name);
-    Error::InvalidFlag {
-        value: value.to_string(),
-        flag: name,
-        reason: reason.into(),
-    }
+    Error::invalid_flag(value, &name, reason)
 }
 
 fn duration(flags: &BootstrapFlags, name: &str) -> Result<GoDuration> {

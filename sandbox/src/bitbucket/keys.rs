@@ -40,6 +40,52 @@ impl<'a> KeyMaterial<'a> {
         };
         blob.get(4..4 + length) == Some(self.kind.as_bytes())
     }
+
+    /// `algorithmType` and `bitLength` as Bitbucket 8.x reports them on a key. The recorded
+    /// access key confirms `RSA` with the modulus size; `ED25519`, `ECDSA` and `DSA` follow the
+    /// names of Bitbucket's key type restrictions and are not recorded.
+    pub fn algorithm(&self) -> Option<(&'static str, u64)> {
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(self.base64)
+            .ok()?;
+        let mut fields = SshFields(&blob);
+        let kind = fields.next()?;
+        match kind {
+            b"ssh-rsa" => {
+                let _exponent = fields.next()?;
+                Some(("RSA", mpint_bits(fields.next()?)))
+            }
+            b"ssh-dss" => Some(("DSA", mpint_bits(fields.next()?))),
+            b"ssh-ed25519" => Some(("ED25519", 256)),
+            b"ecdsa-sha2-nistp256" => Some(("ECDSA", 256)),
+            b"ecdsa-sha2-nistp384" => Some(("ECDSA", 384)),
+            b"ecdsa-sha2-nistp521" => Some(("ECDSA", 521)),
+            _ => None,
+        }
+    }
+}
+
+/// The length-prefixed strings of a key blob (RFC 4251 §5), in order.
+struct SshFields<'a>(&'a [u8]);
+
+impl<'a> Iterator for SshFields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let length = u32::from_be_bytes(self.0.get(..4)?.try_into().ok()?) as usize;
+        let field = self.0.get(4..4 + length)?;
+        self.0 = &self.0[4 + length..];
+        Some(field)
+    }
+}
+
+/// The bits of a positive mpint: its length without leading zero bytes and high zero bits.
+fn mpint_bits(value: &[u8]) -> u64 {
+    let digits: Vec<u8> = value.iter().copied().skip_while(|b| *b == 0).collect();
+    match digits.first() {
+        None => 0,
+        Some(first) => (digits.len() as u64 - 1) * 8 + u64::from(8 - first.leading_zeros()),
+    }
 }
 
 impl std::fmt::Display for KeyMaterial<'_> {
@@ -74,6 +120,33 @@ mod tests {
         // The recorded access key `ssh-rsa abc` is another key altogether.
         assert!(!material.matches("ssh-rsa abc"));
         assert_eq!(KeyMaterial::of("ssh-ed25519"), None);
+    }
+
+    #[test]
+    fn the_algorithm_and_size_come_from_the_blob() {
+        // Keys made by the real ssh-keygen, so the blob layout is OpenSSH's own.
+        let dir = std::env::temp_dir().join(format!("keys-algorithm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (kind, bits, expected) in [
+            ("rsa", "3072", ("RSA", 3072)),
+            ("rsa", "2048", ("RSA", 2048)),
+            ("ed25519", "256", ("ED25519", 256)),
+            ("ecdsa", "384", ("ECDSA", 384)),
+        ] {
+            let path = dir.join(format!("{kind}-{bits}"));
+            let _ = std::fs::remove_file(&path);
+            let status = std::process::Command::new("ssh-keygen")
+                .args(["-q", "-N", "", "-t", kind, "-b", bits, "-f"])
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let line = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+            let material = KeyMaterial::of(&line).unwrap();
+            assert_eq!(material.algorithm(), Some(expected), "{line}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(KeyMaterial::of("ssh-rsa abc").unwrap().algorithm(), None);
     }
 
     #[test]

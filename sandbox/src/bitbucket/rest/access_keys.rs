@@ -8,8 +8,13 @@ pub(super) fn access_key_json(shared: &Shared, state: &State, key: &AccessKey) -
         .repo_index(&key.project_key, &key.slug)
         .map(|i| repo_json(shared, state, &state.repos[i]))
         .unwrap_or(Value::Null);
+    let mut key_json = json!({ "id": key.id, "text": key.text, "label": key.label });
+    if let Some((algorithm, bits)) = KeyMaterial::of(&key.text).and_then(|m| m.algorithm()) {
+        key_json["algorithmType"] = json!(algorithm);
+        key_json["bitLength"] = json!(bits);
+    }
     json!({
-        "key": { "id": key.id, "text": key.text, "label": key.label },
+        "key": key_json,
         "repository": repo,
         "permission": key.level.repo_name(),
     })

@@ -43,7 +43,8 @@ use interval::interval_of;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FluxSimulation {
     /// Reconcile on every change, and again after `spec.interval` or `requeue`, whichever is
-    /// shorter (tests should not wait a minute for a new commit).
+    /// shorter (tests should not wait a minute for a new commit); a Ready Kustomization after
+    /// its `spec.interval` only (see `requeue_after`).
     Enabled { requeue: Duration },
     /// Flux objects are stored but nothing acts on them (tests play the controllers).
     Disabled,
@@ -59,6 +60,29 @@ impl Default for FluxSimulation {
 
 const SOURCE_GROUP: &str = "source.toolkit.fluxcd.io";
 const KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
+
+/// How long after its last reconcile `object` is due again. Sources are fetched at least every
+/// `requeue`, so tests see new commits quickly. A Ready Kustomization waits for its own
+/// `spec.interval` (kustomize-controller's 10m for flux-system), as the real one does: it acts
+/// on a new artifact at once anyway. Requeued sooner, it would race a bootstrap that re-points
+/// the GitRepository: applying the old artifact's `gotk-sync.yaml` puts the old URL back
+/// before the source fetched the new one. A failed Kustomization is retried every `requeue`.
+fn requeue_after(kind: &str, object: &Value, requeue: Duration) -> Duration {
+    let interval = interval_of(object);
+    let ready = object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        });
+    if kind == "Kustomization" && ready {
+        interval
+    } else {
+        interval.min(requeue)
+    }
+}
 
 /// What was last done for one object.
 struct Attempt {
@@ -112,7 +136,7 @@ impl Simulator {
                     "/metadata/annotations/reconcile.fluxcd.io~1requestedAt",
                 )
             || attempt.source_revision != source_revision
-            || attempt.at.elapsed() >= interval_of(object).min(requeue)
+            || attempt.at.elapsed() >= requeue_after(kind, object, requeue)
     }
 
     fn attempted(&mut self, kind: &str, object: &Value, source_revision: &str) {
@@ -193,5 +217,29 @@ impl Simulator {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn with_ready(kind: &str, status: &str) -> Value {
+        json!({"kind": kind, "spec": {"interval": "10m0s"},
+               "status": {"conditions": [{"type": "Ready", "status": status}]}})
+    }
+
+    #[test]
+    fn only_a_ready_kustomization_waits_for_its_own_interval() {
+        let requeue = Duration::from_secs(2);
+        let ten_minutes = Duration::from_secs(600);
+        let ready = with_ready("Kustomization", "True");
+        assert_eq!(requeue_after("Kustomization", &ready, requeue), ten_minutes);
+        let failed = with_ready("Kustomization", "False");
+        assert_eq!(requeue_after("Kustomization", &failed, requeue), requeue);
+        let source = with_ready("GitRepository", "True");
+        assert_eq!(requeue_after("GitRepository", &source, requeue), requeue);
     }
 }
