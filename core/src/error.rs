@@ -360,6 +360,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// The token's user may not bootstrap the repository.
+    #[error("{user} may not bootstrap {target}: {rule}")]
+    NotPermitted {
+        /// The token's user.
+        user: String,
+        /// `PROJECT/slug`.
+        target: String,
+        /// The rule that refused.
+        rule: String,
+    },
+
     /// Bitbucket answered without naming the token's user (`X-AUSERNAME`): the token was not
     /// accepted, or a proxy dropped the header.
     #[error("Bitbucket at {host} did not accept the token: it did not say whose it is")]

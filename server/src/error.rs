@@ -216,6 +216,24 @@ pub enum Error {
     #[error("interrupted: nothing more was changed; run the same command again to finish")]
     Interrupted,
 
+    #[error("cannot read the configuration {path}: {source}")]
+    ReadConfig {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{}:{line}: {}{reason}", .path.display(), if .key.is_empty() { String::new() } else { format!("{}: ", .key) })]
+    Config {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        reason: String,
+    },
+
+    #[error("{key}: {reason}")]
+    ConfigFlag { key: String, reason: String },
+
     #[error("SSH key scan for host {host}:{port} failed, error: {reason}")]
     HostKeyScan {
         host: String,

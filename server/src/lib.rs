@@ -6,6 +6,7 @@ pub mod bitbucket_http;
 pub mod bootstrap;
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod error;
 pub mod git;
 pub mod http;

@@ -243,6 +243,89 @@ pub async fn resolve_owner<T: Transport>(
     }
 }
 
+/// Why a token's user may bootstrap a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Authority {
+    /// It is (or will be) one of the user's personal repositories.
+    Personal,
+    /// The user administers the existing repository.
+    RepositoryAdmin,
+    /// The repository does not exist yet and the user administers its project.
+    ProjectAdmin,
+}
+
+/// Who asks, and on what grounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The token's user (`X-AUSERNAME`).
+    pub user: String,
+    /// The project the repository lives under (`~user` for personal repositories).
+    pub project: ProjectKey,
+    /// The rule that admits them.
+    pub authority: Authority,
+}
+
+/// Admits the token's user to bootstrap `repository` of `owner` only if they may administer
+/// it: their personal repository, a repository they are REPO_ADMIN of, or — when it does not
+/// exist yet — one in a project they are PROJECT_ADMIN of. Asked by reading the permission
+/// lists, which Bitbucket answers only to administrators (401 otherwise), so no write is made.
+pub async fn authorize<T: Transport>(
+    transport: &T,
+    host: &BitbucketHost,
+    owner: &Owner,
+    repository: &RepoName,
+) -> Result<Authorization> {
+    let (_, user) = identify(transport, host).await?;
+    let project = resolve_owner(transport, host, owner).await?;
+    let target = format!("{}/{}", project.as_str(), repository.slug().as_str());
+    let refused = |rule: &str| Error::NotPermitted {
+        user: user.clone(),
+        target: target.clone(),
+        rule: rule.to_string(),
+    };
+    if project.is_personal() {
+        return if project.as_str()[1..].eq_ignore_ascii_case(&user) {
+            Ok(Authorization {
+                user,
+                project,
+                authority: Authority::Personal,
+            })
+        } else {
+            Err(refused(
+                "a personal repository may be bootstrapped by its owner only",
+            ))
+        };
+    }
+    let slug = repository.slug();
+    let exists = fetch::<_, Repository>(transport, host, &Request::repository(&project, &slug))
+        .await?
+        .is_some();
+    let (check, authority, rule) = if exists {
+        (
+            Request::repository_group_permissions(&project, &slug, "", 0),
+            Authority::RepositoryAdmin,
+            "the repository exists and the user is not its administrator (REPO_ADMIN)",
+        )
+    } else {
+        (
+            Request::project_group_permissions(&project, "", 0),
+            Authority::ProjectAdmin,
+            "the repository does not exist and the user is not an administrator of its project (PROJECT_ADMIN)",
+        )
+    };
+    let answer = send(transport, host, &check).await?;
+    match answer.status {
+        200..=299 => Ok(Authorization {
+            user,
+            project,
+            authority,
+        }),
+        401 | 403 => Err(refused(rule)),
+        status => Err(api_error(host, &check, status, &answer.body)),
+    }
+}
+
 /// Whether the repository was there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepositoryOrigin {

@@ -264,3 +264,106 @@ fn project_permissions_count_only_when_readable() {
     );
     assert!(t.sent.borrow().iter().all(|(m, _)| *m == Method::Get));
 }
+
+/// `authorize` of `fleet` under `owner`, over `answers` (the token's user is `admin`).
+fn authorize_fleet(
+    owner: Owner,
+    answers: Vec<std::result::Result<(u16, &str), &str>>,
+) -> (Result<Authorization>, Vec<(Method, String)>) {
+    let t = Scripted::new(answers);
+    let name = RepoName::parse("fleet").unwrap();
+    let outcome = block_on(authorize(&t, &host(), &owner, &name));
+    (outcome, t.sent.into_inner())
+}
+
+const PROPERTIES: &str =
+    r#"{"version":"8.19.1","buildNumber":"8019001","displayName":"Bitbucket"}"#;
+const EMPTY_PAGE: &str = r#"{"size":0,"limit":25,"isLastPage":true,"start":0,"values":[]}"#;
+const NOT_PERMITTED: &str =
+    r#"{"errors":[{"message":"You are not permitted to access this resource"}]}"#;
+
+#[test]
+fn an_administrator_of_the_existing_repository_is_admitted() {
+    let owner = Owner::ProjectKey(ProjectKey::parse("PLAT").unwrap());
+    let (outcome, sent) = authorize_fleet(
+        owner,
+        vec![
+            Ok((200, PROPERTIES)),
+            Ok((200, PROJECT)),
+            Ok((200, REPO)),
+            Ok((200, EMPTY_PAGE)),
+        ],
+    );
+    let admitted = outcome.unwrap();
+    assert_eq!(admitted.user, "admin");
+    assert_eq!(admitted.authority, Authority::RepositoryAdmin);
+    assert_eq!(
+        sent.last().unwrap().1,
+        "/rest/api/1.0/projects/PLAT/repos/fleet/permissions/groups"
+    );
+    // Only reads.
+    assert!(sent.iter().all(|(method, _)| *method == Method::Get));
+}
+
+#[test]
+fn a_new_repository_needs_an_administrator_of_its_project() {
+    let owner = Owner::ProjectKey(ProjectKey::parse("PLAT").unwrap());
+    let answers = |permissions| {
+        vec![
+            Ok((200, PROPERTIES)),
+            Ok((200, PROJECT)),
+            Ok((404, "")),
+            permissions,
+        ]
+    };
+    let (outcome, sent) = authorize_fleet(owner.clone(), answers(Ok((200, EMPTY_PAGE))));
+    assert_eq!(outcome.unwrap().authority, Authority::ProjectAdmin);
+    assert_eq!(
+        sent.last().unwrap().1,
+        "/rest/api/1.0/projects/PLAT/permissions/groups"
+    );
+
+    let (outcome, _) = authorize_fleet(owner, answers(Ok((401, NOT_PERMITTED))));
+    let message = outcome.unwrap_err().to_string();
+    assert!(
+        message.contains("admin may not bootstrap PLAT/fleet") && message.contains("PROJECT_ADMIN"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_reader_of_the_repository_is_refused_with_the_rule() {
+    let owner = Owner::ProjectKey(ProjectKey::parse("PLAT").unwrap());
+    let (outcome, _) = authorize_fleet(
+        owner,
+        vec![
+            Ok((200, PROPERTIES)),
+            Ok((200, PROJECT)),
+            Ok((200, REPO)),
+            Ok((401, NOT_PERMITTED)),
+        ],
+    );
+    assert!(
+        matches!(outcome, Err(Error::NotPermitted { ref rule, .. }) if rule.contains("REPO_ADMIN"))
+    );
+}
+
+#[test]
+fn a_personal_repository_is_its_owners_only() {
+    let (outcome, sent) = authorize_fleet(Owner::User("admin".into()), vec![Ok((200, PROPERTIES))]);
+    assert_eq!(outcome.unwrap().authority, Authority::Personal);
+    assert_eq!(sent.len(), 1);
+    let (outcome, _) = authorize_fleet(Owner::User("alice".into()), vec![Ok((200, PROPERTIES))]);
+    assert!(matches!(outcome, Err(Error::NotPermitted { .. })));
+}
+
+#[test]
+fn a_token_bitbucket_refuses_is_not_authorized_at_all() {
+    let owner = Owner::ProjectKey(ProjectKey::parse("PLAT").unwrap());
+    let (outcome, sent) = authorize_fleet(owner, vec![Ok((401, NOT_PERMITTED))]);
+    assert!(
+        matches!(outcome, Err(Error::Bitbucket { status: 401, .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(sent.len(), 1);
+}

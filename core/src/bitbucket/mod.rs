@@ -10,10 +10,11 @@ mod names;
 mod request;
 
 pub use client::{
-    Answer, DeployKey, EnsuredRepository, MAX_PAGES, Owner, RepositoryOrigin, Transport,
-    TransportError, Writes, ensure_access_key, ensure_default_branch, ensure_description,
-    ensure_group, ensure_repository, identify, reconcile_access_key, reconcile_default_branch,
-    reconcile_group, reconcile_repository, resolve_owner,
+    Answer, Authority, Authorization, DeployKey, EnsuredRepository, MAX_PAGES, Owner,
+    RepositoryOrigin, Transport, TransportError, Writes, authorize, ensure_access_key,
+    ensure_default_branch, ensure_description, ensure_group, ensure_repository, identify,
+    reconcile_access_key, reconcile_default_branch, reconcile_group, reconcile_repository,
+    resolve_owner,
 };
 pub use decisions::{
     AccessKeyDecision, GroupDecision, GroupGrant, RepoPermission, access_key_text,
