@@ -125,7 +125,7 @@ fn signing(options: &BootstrapOptions, private_key: Option<&Secret>) -> Result<S
 }
 
 /// Where job directories (clones, keys) live: below the system's temp dir, private.
-fn jobs_dir() -> PathBuf {
+pub fn jobs_dir() -> PathBuf {
     std::env::temp_dir().join("fluxstrap-jobs")
 }
 
@@ -224,7 +224,8 @@ async fn prepare(
     ))
 }
 
-fn kubeconfig(options: &BootstrapOptions) -> KubeconfigSource {
+/// The cluster the flags name.
+pub fn kubeconfig(options: &BootstrapOptions) -> KubeconfigSource {
     match (&options.kubeconfig, &options.context) {
         (Some(path), context) => KubeconfigSource::File {
             path: PathBuf::from(path),
@@ -235,6 +236,43 @@ fn kubeconfig(options: &BootstrapOptions) -> KubeconfigSource {
         },
         (None, None) => KubeconfigSource::Infer,
     }
+}
+
+/// The engine over the native ports — Bitbucket over reqwest, `git`, kube-rs, the system — for
+/// `options` and `inputs`, bounded by `--timeout`: what the CLI and `serve`'s jobs both run.
+pub async fn run_engine(
+    options: &BootstrapOptions,
+    inputs: &Inputs,
+    kubeconfig: &KubeconfigSource,
+    on_event: &mut (dyn FnMut(Event) + Send),
+) -> Result<bootstrap::Outcome> {
+    let ca_file = options.ca_file.as_deref().map(Path::new);
+    let transport = HttpTransport::new(inputs.token.clone(), ca_file)?;
+    // Bearer works for personal and for project/repository tokens (which refuse Basic), and
+    // needs no user name; flux sends Basic `--username:token`, which fails for `git`.
+    let git = NativeGit::new(
+        GitAuth::HttpsBearer {
+            token: inputs.token.clone(),
+            ca_file: ca_file.map(Path::to_path_buf),
+        },
+        signing(options, inputs.private_key.as_ref())?,
+        jobs_dir(),
+    );
+    let cluster = Cluster::connect(kubeconfig).await?;
+    let system = NativeSystem::default();
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let ports = Ports {
+        bitbucket: &transport,
+        git: &git,
+        cluster: &cluster,
+        system: &system,
+        rng: &mut rng,
+    };
+    let timeout = options.timeout.to_std().unwrap_or(Duration::from_secs(300));
+    tokio::time::timeout(timeout, bootstrap::run(options, inputs, ports, on_event))
+        .await
+        .map_err(|_| Error::Core(fluxstrap_core::Error::Timeout(options.timeout.to_string())))?
+        .map_err(Error::from)
 }
 
 /// Runs `fluxstrap bootstrap bitbucket-server <args>`.
@@ -256,36 +294,10 @@ pub async fn bitbucket_server(args: &[String]) -> Result<()> {
         }
     };
     let (options, inputs) = prepare(args, &mut print).await?;
-    let transport = HttpTransport::new(
-        inputs.token.clone(),
-        options.ca_file.as_deref().map(Path::new),
-    )?;
-    // Bearer works for personal and for project/repository tokens (which refuse Basic), and
-    // needs no user name; flux sends Basic `--username:token`, which fails for `git`.
-    let git = NativeGit::new(
-        GitAuth::HttpsBearer {
-            token: inputs.token.clone(),
-            ca_file: options.ca_file.as_ref().map(PathBuf::from),
-        },
-        signing(&options, inputs.private_key.as_ref())?,
-        jobs_dir(),
-    );
-    let cluster = Cluster::connect(&kubeconfig(&options)).await?;
-    let system = NativeSystem::default();
-    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let ports = Ports {
-        bitbucket: &transport,
-        git: &git,
-        cluster: &cluster,
-        system: &system,
-        rng: &mut rng,
-    };
-    let timeout = options.timeout.to_std().unwrap_or(Duration::from_secs(300));
-    let run = bootstrap::run(&options, &inputs, ports, &mut print);
+    let kubeconfig = kubeconfig(&options);
     // Ctrl-C or SIGTERM drops the run, and with it every job directory (keys included).
     let outcome = tokio::select! {
-        outcome = tokio::time::timeout(timeout, run) => outcome
-            .map_err(|_| Error::Core(fluxstrap_core::Error::Timeout(options.timeout.to_string())))??,
+        outcome = run_engine(&options, &inputs, &kubeconfig, &mut print) => outcome?,
         () = fluxstrap_runtime::shutdown_signal() => return Err(Error::Interrupted),
     };
     if let Some(plan) = &outcome.plan {

@@ -124,21 +124,31 @@ impl InstallArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "FLUXSTRAP_LISTEN")]
-    pub listen: SocketAddr,
-    /// Directory of the built web app (the output of `trunk build`).
-    #[arg(long, default_value = "dist", env = "FLUXSTRAP_WEB_DIR")]
-    pub web_dir: PathBuf,
-    /// The Flux release the page generates from: a directory of its manifest files or its
-    /// manifests.tar.gz. Default: the release cache, filled from the Flux releases.
+    /// The configuration file (TOML): Bitbucket servers, clusters, versions, directories,
+    /// limits. The flags below win over it.
+    #[arg(long, value_name = "FILE", env = "FLUXSTRAP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "FLUXSTRAP_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the built web app (the output of `trunk build`) [default: dist].
+    #[arg(long, env = "FLUXSTRAP_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// Where the job history is kept [default: ~/.local/share/fluxstrap].
+    #[arg(long, env = "FLUXSTRAP_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where Flux release manifests are cached [default: ~/.cache/fluxstrap].
+    #[arg(long, env = "FLUXSTRAP_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The default Flux version's manifest files, read from here instead of the release: a
+    /// directory of them or a manifests.tar.gz (offline use).
     #[arg(long, value_name = "DIR|FILE.tar.gz", env = "FLUXSTRAP_MANIFESTS")]
     pub manifests: Option<PathBuf>,
-    /// The Flux version of those manifests.
-    #[arg(long, default_value = crate::install::DEFAULT_FLUX_VERSION)]
-    pub flux_version: String,
-    /// The Bitbucket Server the page talks to (through /api/bitbucket), e.g.
-    /// https://bitbucket.example.com/bitbucket.
+    /// The default Flux version, offered first.
+    #[arg(long)]
+    pub flux_version: Option<String>,
+    /// One more Bitbucket Server, named `bitbucket`, e.g.
+    /// https://bitbucket.example.com/bitbucket (for running without a configuration file).
     #[arg(long, env = "FLUXSTRAP_BITBUCKET_URL")]
     pub bitbucket_url: Option<String>,
     /// A PEM CA bundle to trust for that server.
@@ -147,25 +157,29 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Loads and checks the release manifests, so a broken release fails at start-up. Without
-    /// `--manifests` the cache (or a download) serves; when that fails the page runs without a
-    /// release and says so.
-    async fn release(&self) -> Result<Option<serve::Release>> {
-        let mut log = |event: fluxstrap_core::bootstrap::Event| tracing::info!("{event}");
-        match crate::releases::load(self.manifests.as_deref(), &self.flux_version, &mut log).await {
-            Ok((version, files)) => {
-                fluxstrap_core::install::Distribution::from_files(files.clone())?;
-                Ok(Some(serve::Release {
-                    version: version.to_string(),
-                    files,
-                }))
-            }
-            Err(error) if self.manifests.is_none() => {
-                tracing::warn!(%error, "no Flux release manifests: the page cannot preview");
-                Ok(None)
-            }
-            Err(error) => Err(error),
-        }
+    /// The configuration: the file, with the flags and variables over it.
+    fn config(&self) -> Result<crate::config::ServeConfig> {
+        let version = match (&self.flux_version, &self.manifests) {
+            (Some(version), _) => Some(version.clone()),
+            // Local manifests are the default version's.
+            (None, Some(_)) => Some(crate::install::DEFAULT_FLUX_VERSION.to_string()),
+            (None, None) => None,
+        };
+        crate::config::load(
+            self.config.as_deref(),
+            crate::config::Overrides {
+                listen: self.listen,
+                web_dir: self.web_dir.clone(),
+                data_dir: self.data_dir.clone(),
+                cache_dir: self.cache_dir.clone(),
+                releases_url: std::env::var("FLUXSTRAP_RELEASES_URL")
+                    .ok()
+                    .filter(|v| !v.is_empty()),
+                version,
+                bitbucket_url: self.bitbucket_url.clone(),
+                bitbucket_ca_file: self.bitbucket_ca_file.clone(),
+            },
+        )
     }
 }
 
@@ -173,25 +187,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             fluxstrap_runtime::init_logging();
-            let release = args.release().await?;
-            let bitbucket = match &args.bitbucket_url {
-                Some(url) => {
-                    // Validated like every other host form fluxstrap takes.
-                    let host = fluxstrap_core::bitbucket::BitbucketHost::parse(url)?;
-                    Some(crate::relay::BitbucketRelay::new(
-                        &host.base_url(),
-                        args.bitbucket_ca_file.as_deref(),
-                    )?)
-                }
-                None => None,
-            };
-            serve::run(serve::Config {
-                listen: args.listen,
-                web_dir: args.web_dir,
-                release,
-                bitbucket,
-            })
-            .await
+            let config = args.config()?;
+            serve::run(config, args.manifests).await
         }
         Command::Install(args) => {
             if !args.export {

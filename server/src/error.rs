@@ -141,11 +141,16 @@ pub enum Error {
     )]
     NoSigningKey,
 
-    #[error("no Bitbucket Server is configured: start fluxstrap serve with --bitbucket-url")]
+    #[error("no such Bitbucket server here: the relays reach the servers of GET /api/config only")]
     RelayNotConfigured,
 
     #[error("only Bitbucket REST paths are relayed")]
     RelayPathRefused,
+
+    #[error(
+        "the git relay reads only: it takes upload-pack (GET …/info/refs?service=git-upload-pack, POST …/git-upload-pack) under scm/"
+    )]
+    GitRelayRefused,
 
     #[error("the {0} method is not relayed")]
     RelayMethodRefused(String),
@@ -234,6 +239,55 @@ pub enum Error {
     #[error("{key}: {reason}")]
     ConfigFlag { key: String, reason: String },
 
+    #[error(transparent)]
+    Jobs(#[from] fluxstrap_jobs::Error),
+
+    #[error("Flux {version} is not offered here: pick one of GET /api/config's versions")]
+    NotOffered { version: String },
+
+    #[error("{requested} is not offered here: pick one of {}", .offered.join(", "))]
+    VersionNotOffered {
+        requested: String,
+        offered: Vec<String>,
+    },
+
+    #[error("no Bitbucket server is named {0:?} here: pick one of GET /api/config's servers")]
+    UnknownServer(String),
+
+    #[error("no cluster is named {0:?} here: pick one of GET /api/config's clusters")]
+    UnknownCluster(String),
+
+    #[error(
+        "cluster {cluster:?} does not allow project {project}: ask its operator to add it to the cluster's projects"
+    )]
+    ClusterRefusesProject { cluster: String, project: String },
+
+    #[error(
+        "job {id} is already bootstrapping this cluster namespace or repository path: wait for it to end (GET /api/bootstraps/{id})"
+    )]
+    JobConflict { id: String },
+
+    #[error("no job {0}")]
+    JobNotFound(String),
+
+    #[error("job {id} had secret flags ({}) that were not recorded: start it again with them", .flags.join(", "))]
+    RerunNeedsSecrets { id: String, flags: Vec<String> },
+
+    #[error("the request is not a bootstrap request: {0}")]
+    BadJobRequest(String),
+
+    #[error("the request is larger than this server accepts (its limits.max_body_bytes)")]
+    BodyTooLarge,
+
+    #[error("send your Bitbucket token as `Authorization: Bearer <token>`")]
+    Unauthenticated,
+
+    #[error("cross-origin requests may not change anything")]
+    CrossOrigin,
+
+    #[error("the job's thread failed: {0}")]
+    JobPanicked(String),
+
     #[error("SSH key scan for host {host}:{port} failed, error: {reason}")]
     HostKeyScan {
         host: String,
@@ -256,12 +310,40 @@ impl Error {
             Error::RelayNotConfigured | Error::NoRelease | Error::NotAReleaseFile { .. } => {
                 StatusCode::NOT_FOUND
             }
-            Error::RelayPathRefused => StatusCode::FORBIDDEN,
+            Error::RelayPathRefused | Error::GitRelayRefused => StatusCode::FORBIDDEN,
             Error::RelayMethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::UpstreamUnreachable(_) | Error::UpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
-            Error::Core(_) => StatusCode::BAD_REQUEST,
+            Error::Core(core) => core_status(core),
+            Error::NotOffered { .. }
+            | Error::VersionNotOffered { .. }
+            | Error::UnknownServer(_)
+            | Error::UnknownCluster(_)
+            | Error::BadJobRequest(_) => StatusCode::BAD_REQUEST,
+            Error::JobNotFound(_) => StatusCode::NOT_FOUND,
+            Error::ClusterRefusesProject { .. } | Error::CrossOrigin => StatusCode::FORBIDDEN,
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::JobConflict { .. } | Error::RerunNeedsSecrets { .. } => StatusCode::CONFLICT,
+            Error::ReleaseDownload { .. } | Error::UnknownRelease { .. } => StatusCode::BAD_GATEWAY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// A core error's status: Bitbucket's refusals keep theirs (401 bad token, 403 not permitted,
+/// 404 no such project), Bitbucket failing is a bad gateway, anything else a bad request.
+fn core_status(error: &fluxstrap_core::Error) -> StatusCode {
+    use fluxstrap_core::Error as Core;
+    match error {
+        Core::TokenNotAccepted { .. } => StatusCode::UNAUTHORIZED,
+        Core::NotPermitted { .. } => StatusCode::FORBIDDEN,
+        Core::Bitbucket { status, .. } if (400..500).contains(status) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+        }
+        Core::Bitbucket { .. }
+        | Core::BitbucketNoAnswer { .. }
+        | Core::BitbucketUnexpectedAnswer { .. } => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::BAD_REQUEST,
     }
 }
 

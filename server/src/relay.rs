@@ -1,9 +1,12 @@
-//! `/api/bitbucket/rest/…`: a same-origin relay from the page to the one Bitbucket Server this
-//! fluxstrap is configured for (browsers cannot call it cross-origin). Only REST paths are
-//! relayed, checked after full percent-decoding, to that host only, with redirects never
-//! followed; answers are size-capped and passed back only as JSON. The caller's Authorization
-//! header is passed through for that request and neither stored nor logged.
+//! `/api/bitbucket/{server}/rest/…` and `/api/git/{server}/scm/…`: same-origin relays from the
+//! page to the Bitbucket servers this fluxstrap is configured for (browsers cannot call them
+//! cross-origin). Only REST paths are relayed on the first, and only git's upload-pack (reading)
+//! on the second, each checked after full percent-decoding, to configured hosts only, with
+//! redirects never followed; answers are size-capped and passed back only as JSON (or git's own
+//! content types). The caller's Authorization header is passed through for that request and
+//! neither stored nor logged.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -11,7 +14,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 
+use crate::api::AppState;
 use crate::error::{Error, Result};
+use crate::metrics::Relay;
 
 /// The largest answer relayed to the page.
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
@@ -35,14 +40,36 @@ impl BitbucketRelay {
     }
 }
 
+/// The relay of every configured server, by name.
+#[derive(Clone, Default)]
+pub struct Relays(HashMap<String, BitbucketRelay>);
+
+impl Relays {
+    /// One relay per server of `config`.
+    pub fn of(config: &crate::config::ServeConfig) -> Result<Self> {
+        let mut relays = HashMap::new();
+        for server in &config.servers {
+            relays.insert(
+                server.name.clone(),
+                BitbucketRelay::new(&server.host.base_url(), server.ca_file.as_deref())?,
+            );
+        }
+        Ok(Self(relays))
+    }
+
+    fn get(&self, server: &str) -> Result<&BitbucketRelay> {
+        self.0.get(server).ok_or(Error::RelayNotConfigured)
+    }
+}
+
 /// Request headers passed on; everything else (cookies above all) stays behind.
 const FORWARDED: [header::HeaderName; 3] =
     [header::AUTHORIZATION, header::ACCEPT, header::CONTENT_TYPE];
 
-/// Accepts `path` only if it is a REST path with no dot segment, empty segment or backslash in
-/// any encoding: it is percent-decoded until it stops changing (`%252e` → `%2e` → `.`), since an
-/// upstream that decodes once more would otherwise climb out of `/rest/` or the context path.
-fn check_rest_path(path: &str) -> Result<()> {
+/// `path` percent-decoded until it stops changing (`%252e` → `%2e` → `.`), refused if any
+/// segment is empty, `.` or `..`, or holds a backslash: an upstream that decodes once more
+/// would otherwise climb out of `/rest/`, `/scm/` or the context path.
+fn plain_path(path: &str) -> Result<String> {
     let mut decoded = path.to_string();
     loop {
         let next = percent_encoding::percent_decode_str(&decoded)
@@ -57,10 +84,36 @@ fn check_rest_path(path: &str) -> Result<()> {
     let plain = decoded
         .split('/')
         .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
-    if decoded.starts_with("rest/") && plain && !decoded.contains('\\') {
+    if plain && !decoded.contains('\\') {
+        Ok(decoded)
+    } else {
+        Err(Error::RelayPathRefused)
+    }
+}
+
+/// Accepts `path` only if it is a plain REST path.
+fn check_rest_path(path: &str) -> Result<()> {
+    if plain_path(path)?.starts_with("rest/") {
         Ok(())
     } else {
         Err(Error::RelayPathRefused)
+    }
+}
+
+/// What git may ask the read-only relay: the upload-pack advertisement and the upload-pack
+/// exchange of a repository under `scm/`; receive-pack (pushing) never.
+fn check_git_request(method: &Method, path: &str, query: Option<&str>) -> Result<()> {
+    let path = plain_path(path)?;
+    let in_scm = path.starts_with("scm/");
+    let allowed = match *method {
+        Method::GET => path.ends_with("/info/refs") && query == Some("service=git-upload-pack"),
+        Method::POST => path.ends_with("/git-upload-pack"),
+        _ => false,
+    };
+    if in_scm && allowed {
+        Ok(())
+    } else {
+        Err(Error::GitRelayRefused)
     }
 }
 
@@ -93,17 +146,72 @@ async fn capped_body(mut answer: reqwest::Response) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-/// The relay handler.
+/// Sends `request` on, refusing to follow a redirect, and reads at most [`MAX_ANSWER_BYTES`].
+async fn forward(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, HeaderMap, Vec<u8>)> {
+    let answer = request
+        .send()
+        .await
+        .map_err(|e| Error::UpstreamUnreachable(crate::http::describe(e)))?;
+    let status = answer.status();
+    if status.is_redirection() {
+        return Err(Error::UpstreamAnswer(format!(
+            "it redirected ({status}), which the relay does not follow"
+        )));
+    }
+    let headers = answer.headers().clone();
+    let body = capped_body(answer).await?;
+    Ok((status, headers, body))
+}
+
+/// `request` with the caller's headers that may travel (the token marked sensitive).
+fn with_forwarded(
+    mut request: reqwest::RequestBuilder,
+    headers: &HeaderMap,
+    names: &[header::HeaderName],
+) -> reqwest::RequestBuilder {
+    for name in names {
+        if let Some(value) = headers.get(name) {
+            let mut value = value.clone();
+            if name == header::AUTHORIZATION {
+                value.set_sensitive(true);
+            }
+            request = request.header(name, value);
+        }
+    }
+    request
+}
+
+/// The REST relay's handler.
 pub async fn relay(
-    State(relay): State<Arc<Option<BitbucketRelay>>>,
+    State(state): State<Arc<AppState>>,
     method: Method,
-    Path(path): Path<String>,
+    Path((server, path)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let relay = relay.as_ref().as_ref().ok_or(Error::RelayNotConfigured)?;
-    check_rest_path(&path)?;
+    let outcome = rest(&state, method, &server, &path, query, &headers, body).await;
+    let status = match &outcome {
+        Ok(response) => response.status().as_u16(),
+        Err(error) => error.status().as_u16(),
+    };
+    state.metrics.relayed(Relay::Rest, status);
+    outcome
+}
+
+async fn rest(
+    state: &AppState,
+    method: Method,
+    server: &str,
+    path: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let relay = state.relays.get(server)?;
+    check_rest_path(path)?;
     if let Some(query) = &query {
         check_query(query)?;
     }
@@ -116,38 +224,18 @@ pub async fn relay(
         url.push('?');
         url.push_str(&query);
     }
-    let mut request = relay
+    let request = relay
         .client
         .request(method, url)
         .header("X-Atlassian-Token", "no-check")
         .body(body);
-    for name in FORWARDED {
-        if let Some(value) = headers.get(&name) {
-            let mut value = value.clone();
-            if name == header::AUTHORIZATION {
-                value.set_sensitive(true);
-            }
-            request = request.header(name, value);
-        }
-    }
-    let answer = request
-        .send()
-        .await
-        .map_err(|e| Error::UpstreamUnreachable(crate::http::describe(e)))?;
-    let status = answer.status();
-    let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
-    let username = answer.headers().get("x-ausername").cloned();
-    if status.is_redirection() {
-        return Err(Error::UpstreamAnswer(format!(
-            "it redirected ({status}), which the relay does not follow"
-        )));
-    }
-    let body = capped_body(answer).await?;
-    if !body.is_empty() && !is_json(content_type.as_ref()) {
+    let (status, answer_headers, body) =
+        forward(with_forwarded(request, headers, &FORWARDED)).await?;
+    let content_type = answer_headers.get(header::CONTENT_TYPE);
+    if !body.is_empty() && !is_json(content_type) {
         return Err(Error::UpstreamAnswer(format!(
             "it is not JSON ({})",
             content_type
-                .as_ref()
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("no content type")
         )));
@@ -155,8 +243,80 @@ pub async fn relay(
     let mut response = Response::builder()
         .status(status.as_u16())
         .header(header::CONTENT_TYPE, "application/json");
-    if let Some(username) = username {
+    if let Some(username) = answer_headers.get("x-ausername") {
         response = response.header("x-ausername", username);
+    }
+    response
+        .body(Body::from(body))
+        .map_err(|e| Error::UpstreamAnswer(e.to_string()))
+}
+
+/// git's content types for upload-pack, the only ones the git relay passes back.
+const GIT_CONTENT_TYPES: [&str; 2] = [
+    "application/x-git-upload-pack-advertisement",
+    "application/x-git-upload-pack-result",
+];
+
+/// The read-only git relay's handler (`/api/git/{server}/scm/…`).
+pub async fn git_relay(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    Path((server, path)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let outcome = git(&state, method, &server, &path, query, &headers, body).await;
+    let status = match &outcome {
+        Ok(response) => response.status().as_u16(),
+        Err(error) => error.status().as_u16(),
+    };
+    state.metrics.relayed(Relay::Git, status);
+    outcome
+}
+
+async fn git(
+    state: &AppState,
+    method: Method,
+    server: &str,
+    path: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let relay = state.relays.get(server)?;
+    check_git_request(&method, path, query.as_deref())?;
+    let mut url = format!("{}/{path}", relay.base_url);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(&query);
+    }
+    let request = relay.client.request(method, url).body(body);
+    let names = [
+        header::AUTHORIZATION,
+        header::ACCEPT,
+        header::CONTENT_TYPE,
+        header::HeaderName::from_static("git-protocol"),
+    ];
+    let (status, answer_headers, body) = forward(with_forwarded(request, headers, &names)).await?;
+    let content_type = answer_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut response = Response::builder().status(status.as_u16());
+    if GIT_CONTENT_TYPES.contains(&content_type.as_str()) {
+        response = response.header(header::CONTENT_TYPE, content_type);
+    } else if !body.is_empty() && status.is_success() {
+        return Err(Error::UpstreamAnswer(format!(
+            "it is not git's upload-pack ({content_type})"
+        )));
+    } else {
+        // Bitbucket's errors (401 and the like) are text: passed back as such, never as HTML.
+        response = response.header(header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    }
+    if let Some(challenge) = answer_headers.get(header::WWW_AUTHENTICATE) {
+        response = response.header(header::WWW_AUTHENTICATE, challenge);
     }
     response
         .body(Body::from(body))
@@ -193,6 +353,33 @@ mod tests {
             "rest/%ff",
         ] {
             assert!(check_rest_path(path).is_err(), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_git_relay_reads_only() {
+        let get = Method::GET;
+        let post = Method::POST;
+        let upload = Some("service=git-upload-pack");
+        assert!(check_git_request(&get, "scm/plat/fleet.git/info/refs", upload).is_ok());
+        assert!(check_git_request(&post, "scm/plat/fleet.git/git-upload-pack", None).is_ok());
+        for (method, path, query) in [
+            (
+                &get,
+                "scm/plat/fleet.git/info/refs",
+                Some("service=git-receive-pack"),
+            ),
+            (&post, "scm/plat/fleet.git/git-receive-pack", None),
+            (&get, "scm/plat/fleet.git/info/refs", None),
+            (&get, "rest/api/1.0/projects", None),
+            (&post, "scm/../rest/x/git-upload-pack", None),
+            (&post, "scm/%2e%2e/admin/git-upload-pack", None),
+            (&Method::PUT, "scm/plat/fleet.git/git-upload-pack", None),
+        ] {
+            assert!(
+                check_git_request(method, path, query).is_err(),
+                "{method} {path} {query:?}"
+            );
         }
     }
 

@@ -349,6 +349,63 @@ pub async fn load(
     }
 }
 
+/// The releases `serve` offers, each loaded once: from the cache (downloaded when missing) or,
+/// for the version `--manifests` names, from that directory or archive.
+pub struct ReleaseLibrary {
+    source: ReleaseSource,
+    local: Option<(FluxVersion, PathBuf)>,
+    offered: Vec<FluxVersion>,
+    loaded:
+        tokio::sync::Mutex<std::collections::HashMap<FluxVersion, std::sync::Arc<ReleaseFiles>>>,
+}
+
+impl ReleaseLibrary {
+    /// `offered` from `source`; `local` stands for its version.
+    pub fn new(
+        source: ReleaseSource,
+        offered: Vec<FluxVersion>,
+        local: Option<(FluxVersion, PathBuf)>,
+    ) -> Self {
+        Self {
+            source,
+            local,
+            offered,
+            loaded: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The versions offered, the default first.
+    pub fn offered(&self) -> &[FluxVersion] {
+        &self.offered
+    }
+
+    /// The files of `version`, which must be offered.
+    pub async fn files(&self, version: &FluxVersion) -> Result<std::sync::Arc<ReleaseFiles>> {
+        if !self.offered.contains(version) {
+            return Err(Error::NotOffered {
+                version: version.to_string(),
+            });
+        }
+        // One load at a time: a first request for a release downloads it once.
+        let mut loaded = self.loaded.lock().await;
+        if let Some(files) = loaded.get(version) {
+            return Ok(files.clone());
+        }
+        let mut log = |event: Event| tracing::info!("{event}");
+        let files = match &self.local {
+            Some((local, path)) if local == version => {
+                let files = read_local(path)?;
+                Distribution::from_files(files.clone())?;
+                files
+            }
+            _ => self.source.files(version, &mut log).await?,
+        };
+        let files = std::sync::Arc::new(files);
+        loaded.insert(version.clone(), files.clone());
+        Ok(files)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

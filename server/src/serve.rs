@@ -1,166 +1,136 @@
-//! `fluxstrap serve`: the built web app as static files and the JSON API under `/api`.
+//! `fluxstrap serve`: the built web app as static files and the JSON API under `/api`
+//! ([`crate::api`]), with the relays ([`crate::relay`]), the jobs ([`crate::jobs`]) and the
+//! security headers ([`crate::security`]).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
+use crate::api::{self, AppState};
+use crate::config::ServeConfig;
 use crate::error::{Error, Result};
+use crate::jobs::Jobs;
+use crate::metrics::Metrics;
+use crate::releases::{ReleaseLibrary, ReleaseSource};
+use crate::security::{self, Policy};
 
-pub struct Config {
-    pub listen: SocketAddr,
-    pub web_dir: PathBuf,
-    /// The Flux release the page generates from, if one is available.
-    pub release: Option<Release>,
-    /// The Bitbucket Server the page may reach through `/api/bitbucket`.
-    pub bitbucket: Option<crate::relay::BitbucketRelay>,
-}
+/// The git relay carries upload-pack negotiations, larger than JSON bodies.
+const GIT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
-/// A Flux release's manifest files, served to the page so it can generate in the browser.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Release {
-    pub version: String,
-    pub files: Vec<(String, Vec<u8>)>,
-}
-
-#[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
-pub struct ReleaseIndex {
-    pub version: String,
-    pub files: Vec<String>,
-}
-
-/// Release manifests are public data; any origin may read them (the wasm tests do).
-fn public(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
-}
-
-async fn release_index(State(release): State<Arc<Option<Release>>>) -> Response {
-    let index = release
-        .as_ref()
-        .as_ref()
-        .ok_or(Error::NoRelease)
-        .map(|release| {
-            Json(ReleaseIndex {
-                version: release.version.clone(),
-                files: release.files.iter().map(|(name, _)| name.clone()).collect(),
-            })
-        });
-    public(index.into_response())
-}
-
-async fn release_file(
-    State(release): State<Arc<Option<Release>>>,
-    Path(name): Path<String>,
-) -> Response {
-    let file = release
-        .as_ref()
-        .as_ref()
-        .ok_or(Error::NoRelease)
-        .and_then(|release| {
-            // Only the release's own files, by exact name: nothing else on disk is reachable.
-            release
-                .files
-                .iter()
-                .find(|(file, _)| *file == name)
-                .map(|(_, content)| {
-                    (
-                        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
-                        content.clone(),
-                    )
-                })
-                .ok_or_else(|| Error::NotAReleaseFile {
-                    name: name.clone(),
-                    version: release.version.clone(),
-                })
-        });
-    public(file.into_response())
-}
-
-#[derive(Serialize, Debug, PartialEq, Eq, serde::Deserialize)]
-pub struct Health {
-    pub status: String,
-    pub version: String,
-}
-
-async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    })
+/// Builds what the handlers share: the job store (from the data directory), the releases,
+/// the relays. Jobs a previous process left unfinished are marked interrupted.
+pub fn state(config: ServeConfig, manifests: Option<PathBuf>) -> Result<Arc<AppState>> {
+    let config = Arc::new(config);
+    let source = ReleaseSource::new(
+        config
+            .releases_url
+            .as_deref()
+            .unwrap_or(crate::releases::DEFAULT_RELEASES_URL),
+        config.cache_dir.clone(),
+    )?;
+    let local = manifests.map(|path| (config.versions[0].clone(), path));
+    let releases = Arc::new(ReleaseLibrary::new(source, config.versions.clone(), local));
+    let store = Arc::new(fluxstrap_jobs::SqliteStore::open(
+        &config.data_dir.join("jobs.sqlite"),
+    )?);
+    let metrics = Arc::new(Metrics::default());
+    let jobs = Arc::new(Jobs::new(
+        config.clone(),
+        store,
+        releases.clone(),
+        metrics.clone(),
+    ));
+    let interrupted = jobs.interrupt_leftovers()?;
+    if !interrupted.is_empty() {
+        tracing::warn!(jobs = ?interrupted, "jobs of a previous run were interrupted; re-run them");
+    }
+    Ok(Arc::new(AppState {
+        relays: crate::relay::Relays::of(&config)?,
+        config,
+        releases,
+        jobs,
+        metrics,
+    }))
 }
 
 /// The whole HTTP surface, without a socket, so tests can call it directly.
-pub fn app(web_dir: PathBuf, release: Option<Release>) -> Router {
-    app_with(web_dir, release, None)
-}
-
-/// [`app`], with the Bitbucket relay.
-pub fn app_with(
-    web_dir: PathBuf,
-    release: Option<Release>,
-    bitbucket: Option<crate::relay::BitbucketRelay>,
-) -> Router {
+pub fn app(state: Arc<AppState>) -> Router {
+    let web_dir = state.config.web_dir.clone();
+    let body_limit = state.config.limits.max_body_bytes;
     // Unknown paths fall back to index.html so client-side routes survive a reload.
     let index = web_dir.join("index.html");
     let static_files = ServeDir::new(&web_dir).fallback(ServeFile::new(index));
-    let relay = Router::new()
+    let policy = Arc::new(Policy::for_web_dir(&web_dir));
+    let git = Router::new()
+        .route("/api/git/{server}/{*path}", any(crate::relay::git_relay))
+        .layer(DefaultBodyLimit::max(GIT_BODY_LIMIT));
+    let rest = Router::new()
+        .route("/api/health", get(api::health))
+        .route("/api/config", get(api::config))
+        .route("/api/flux/{version}", get(api::release_index))
+        .route("/api/flux/{version}/{file}", get(api::release_file))
+        .route("/api/bitbucket/{server}/{*path}", any(crate::relay::relay))
         .route(
-            "/api/bitbucket/{*path}",
-            axum::routing::any(crate::relay::relay),
+            "/api/bootstraps",
+            get(api::list_bootstraps).post(api::create_bootstrap),
         )
-        .with_state(Arc::new(bitbucket));
+        .route("/api/bootstraps/{id}", get(api::get_bootstrap))
+        .route("/api/bootstraps/{id}/events", get(api::bootstrap_events))
+        .route("/api/bootstraps/{id}/rerun", post(api::rerun_bootstrap))
+        .route("/metrics", get(api::metrics))
+        .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
-        .merge(relay)
-        .route("/api/health", get(health))
-        .route("/api/flux/release", get(release_index))
-        .route("/api/flux/release/{file}", get(release_file))
-        .with_state(Arc::new(release))
+        .merge(git)
+        .merge(rest)
+        .with_state(state)
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn(security::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
-pub async fn run(config: Config) -> Result<()> {
+pub async fn run(config: ServeConfig, manifests: Option<PathBuf>) -> Result<()> {
     if !config.web_dir.join("index.html").is_file() {
         return Err(Error::WebDirMissing(config.web_dir));
     }
-    let listener = TcpListener::bind(config.listen)
+    let listen = config.listen;
+    let state = state(config, manifests)?;
+    let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| Error::Listen {
-            addr: config.listen,
+            addr: listen,
             source,
         })?;
     let local = listener.local_addr().map_err(Error::Serve)?;
-    tracing::info!(url = %format!("http://{local}/"), "fluxstrap is serving");
+    tracing::info!(
+        url = %format!("http://{local}/"),
+        servers = state.config.servers.len(),
+        clusters = state.config.clusters.len(),
+        data = %state.config.data_dir.display(),
+        "fluxstrap is serving"
+    );
     // Scripts and tests read this line to learn the port when --listen used port 0.
     println!("fluxstrap listening on http://{local}/");
-    match &config.release {
-        Some(release) => {
-            tracing::info!(version = %release.version, "serving Flux release manifests")
-        }
-        None => tracing::warn!(
-            "no Flux release manifests: the page cannot preview gotk-components.yaml (pass --manifests)"
-        ),
+    let jobs = state.jobs.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(fluxstrap_runtime::shutdown_signal())
+        .await
+        .map_err(Error::Serve)?;
+    // Jobs still running stop with the process: say so now rather than at the next start.
+    if let Ok(interrupted) = jobs.interrupt_leftovers()
+        && !interrupted.is_empty()
+    {
+        tracing::warn!(jobs = ?interrupted, "stopped while jobs ran: they are interrupted");
     }
-    axum::serve(
-        listener,
-        app_with(config.web_dir, config.release, config.bitbucket),
-    )
-    .with_graceful_shutdown(fluxstrap_runtime::shutdown_signal())
-    .await
-    .map_err(Error::Serve)?;
     tracing::info!("fluxstrap stopped");
     Ok(())
 }
@@ -173,107 +143,228 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
+    use crate::api::{Health, ReleaseIndex};
+    use crate::config::{Overrides, load};
+
+    /// The app over a throw-away data directory, the v2.9.4 release from ../shared, and one
+    /// (unreachable) Bitbucket server named `bitbucket`.
+    fn app_in(web_dir: &std::path::Path, data: &tempfile::TempDir) -> Router {
+        let config = load(
+            None,
+            Overrides {
+                web_dir: Some(web_dir.to_path_buf()),
+                data_dir: Some(data.path().to_path_buf()),
+                cache_dir: Some(data.path().join("cache")),
+                version: Some("v2.9.4".into()),
+                bitbucket_url: Some("https://bitbucket.invalid".into()),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        let manifests = fluxstrap_testkit::paths::release_manifests("v2.9.4");
+        app(state(config, Some(manifests)).unwrap())
+    }
+
+    async fn body_of(response: Response) -> Vec<u8> {
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    }
+
+    use axum::response::Response;
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
     #[tokio::test]
-    async fn health_reports_the_version() {
-        let response = app(PathBuf::from("/nonexistent"), None)
-            .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
+    async fn health_reports_the_version_with_the_security_headers() {
+        let data = tempfile::tempdir().unwrap();
+        let response = app_in(std::path::Path::new("/nonexistent"), &data)
+            .oneshot(get("/api/health"))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let health: Health = serde_json::from_slice(&body).unwrap();
+        let headers = response.headers().clone();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        let health: Health = serde_json::from_slice(&body_of(response).await).unwrap();
         assert_eq!(health.status, "ok");
         assert_eq!(health.version, env!("CARGO_PKG_VERSION"));
     }
 
     #[tokio::test]
-    async fn release_files_are_served_by_exact_name_only() {
-        let release = Release {
-            version: "v2.9.4".into(),
-            files: vec![("rbac.yaml".into(), b"kind: ClusterRole\n".to_vec())],
-        };
-        let app = app(PathBuf::from("/nonexistent"), Some(release));
-        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
-        let response = app.clone().oneshot(get("/api/flux/release")).await.unwrap();
+    async fn release_files_are_served_by_exact_name_for_offered_versions_only() {
+        let data = tempfile::tempdir().unwrap();
+        let app = app_in(std::path::Path::new("/nonexistent"), &data);
+        let response = app.clone().oneshot(get("/api/flux/v2.9.4")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["access-control-allow-origin"], "*");
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let index: ReleaseIndex = serde_json::from_slice(&body).unwrap();
-        assert_eq!(
-            index,
-            ReleaseIndex {
-                version: "v2.9.4".into(),
-                files: vec!["rbac.yaml".into()]
-            }
+        let index: ReleaseIndex = serde_json::from_slice(&body_of(response).await).unwrap();
+        assert_eq!(index.version, "v2.9.4");
+        assert!(
+            index.files.contains(&"gotk-components.yaml".to_string())
+                || index.files.contains(&"source-controller.yaml".to_string()),
+            "{:?}",
+            index.files
         );
 
+        let first = index.files[0].clone();
         let response = app
             .clone()
-            .oneshot(get("/api/flux/release/rbac.yaml"))
+            .oneshot(get(&format!("/api/flux/v2.9.4/{first}")))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(&body[..], b"kind: ClusterRole\n");
+        let expected =
+            std::fs::read(fluxstrap_testkit::paths::release_manifests("v2.9.4").join(&first))
+                .unwrap();
+        assert_eq!(body_of(response).await, expected);
 
         for uri in [
-            "/api/flux/release/..%2F..%2Fetc%2Fpasswd",
-            "/api/flux/release/policies.yaml",
+            "/api/flux/v2.9.4/..%2F..%2Fetc%2Fpasswd",
+            "/api/flux/v2.9.4/not-a-release-file.yaml",
         ] {
             let response = app.clone().oneshot(get(uri)).await.unwrap();
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
         }
+        for uri in ["/api/flux/v2.8.0", "/api/flux/latest"] {
+            let response = app.clone().oneshot(get(uri)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{uri}");
+            let error: crate::error::ApiError =
+                serde_json::from_slice(&body_of(response).await).unwrap();
+            assert!(error.error.contains("not offered"), "{}", error.error);
+        }
     }
 
     #[tokio::test]
-    async fn without_a_release_the_api_says_how_to_configure_one() {
-        let response = app(PathBuf::from("/nonexistent"), None)
-            .oneshot(
-                Request::get("/api/flux/release")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+    async fn the_relays_are_no_open_proxy() {
+        let data = tempfile::tempdir().unwrap();
+        let app = app_in(std::path::Path::new("/nonexistent"), &data);
+        let response = app
+            .clone()
+            .oneshot(get("/api/bitbucket/elsewhere/rest/api/1.0/projects"))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let error: crate::error::ApiError = serde_json::from_slice(&body).unwrap();
-        assert!(error.error.contains("--manifests"), "{}", error.error);
-    }
-
-    #[tokio::test]
-    async fn the_bitbucket_relay_is_no_open_proxy() {
-        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
-        let unconfigured = app(PathBuf::from("/nonexistent"), None);
-        let response = unconfigured
-            .oneshot(get("/api/bitbucket/rest/api/1.0/projects"))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
-
-        // Configured for one (unreachable) host: only REST paths, only to that host.
-        let relay = crate::relay::BitbucketRelay::new("https://bitbucket.invalid", None).unwrap();
-        let configured = app_with(PathBuf::from("/nonexistent"), None, Some(relay));
         for uri in [
-            "/api/bitbucket/scm/plat/fleet.git/info/refs",
-            "/api/bitbucket/rest/../admin",
-            "/api/bitbucket/http://evil.example/rest/x",
+            "/api/bitbucket/bitbucket/scm/plat/fleet.git/info/refs",
+            "/api/bitbucket/bitbucket/rest/../admin",
+            "/api/bitbucket/bitbucket/http://evil.example/rest/x",
+            "/api/git/bitbucket/scm/plat/fleet.git/info/refs?service=git-receive-pack",
+            "/api/git/bitbucket/rest/api/1.0/projects",
         ] {
-            let response = configured.clone().oneshot(get(uri)).await.unwrap();
+            let response = app.clone().oneshot(get(uri)).await.unwrap();
             assert_eq!(response.status(), StatusCode::FORBIDDEN, "{uri}");
         }
+    }
+
+    fn post(uri: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Request<Body> {
+        let mut request = Request::post(uri)
+            .header("host", "127.0.0.1:8080")
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(Body::from(body)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn job_requests_are_refused_before_anything_is_done() {
+        let data = tempfile::tempdir().unwrap();
+        let app = app_in(std::path::Path::new("/nonexistent"), &data);
+        let token = ("authorization", "Bearer t");
+        let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+            (
+                post(
+                    "/api/bootstraps",
+                    &[],
+                    br#"{"server":"bitbucket","cluster":"c"}"#.to_vec(),
+                ),
+                StatusCode::UNAUTHORIZED,
+                "Authorization: Bearer",
+            ),
+            (
+                post("/api/bootstraps", &[token], br#"{"server":"#.to_vec()),
+                StatusCode::BAD_REQUEST,
+                "not a bootstrap request",
+            ),
+            (
+                post(
+                    "/api/bootstraps",
+                    &[token],
+                    br#"{"server":"bitbucket","cluster":"c","extra":1}"#.to_vec(),
+                ),
+                StatusCode::BAD_REQUEST,
+                "unknown field",
+            ),
+            (
+                post(
+                    "/api/bootstraps",
+                    &[token, ("origin", "http://evil.example")],
+                    b"{}".to_vec(),
+                ),
+                StatusCode::FORBIDDEN,
+                "cross-origin",
+            ),
+            (
+                post("/api/bootstraps", &[token], vec![b' '; 200 * 1024]),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "",
+            ),
+            (
+                post(
+                    "/api/bootstraps",
+                    &[token],
+                    br#"{"server":"nowhere","cluster":"c"}"#.to_vec(),
+                ),
+                StatusCode::BAD_REQUEST,
+                "no Bitbucket server is named",
+            ),
+            (
+                post(
+                    "/api/bootstraps",
+                    &[token],
+                    br#"{"server":"bitbucket","cluster":"c"}"#.to_vec(),
+                ),
+                StatusCode::BAD_REQUEST,
+                "no cluster is named",
+            ),
+        ];
+        for (request, status, words) in cases {
+            let uri = request.uri().clone();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), status, "{uri}");
+            let body = String::from_utf8_lossy(&body_of(response).await).into_owned();
+            assert!(body.contains(words), "{uri}: {body}");
+        }
+        let response = app.clone().oneshot(get("/api/bootstraps")).await.unwrap();
+        let page: serde_json::Value = serde_json::from_slice(&body_of(response).await).unwrap();
+        assert_eq!(page["size"], 0, "nothing was recorded");
     }
 
     #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
-        let response = app(dir.path().to_path_buf(), None)
-            .oneshot(Request::get("/some/route").body(Body::empty()).unwrap())
+        let data = tempfile::tempdir().unwrap();
+        let response = app_in(dir.path(), &data)
+            .oneshot(get("/some/route"))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(&body[..], b"<html>app</html>");
+        assert!(response.headers().contains_key("content-security-policy"));
+        assert_eq!(body_of(response).await, b"<html>app</html>");
     }
 }

@@ -84,6 +84,9 @@ fn drain(lines: Lines<BufReader<ChildStdout>>) {
     std::thread::spawn(move || for _ in lines {});
 }
 
+/// Numbers the data directories of the servers a test process starts.
+static SERVE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// `fluxstrap serve` on a free port with the built web app in `web_dir`, offering the
 /// [`paths::FLUX_VERSION`] release files for in-browser generation, plus `extra` arguments
 /// (e.g. `--bitbucket-url`); returns it with its base URL (from the line it prints once it
@@ -96,6 +99,13 @@ pub fn start_fluxstrap_serve(web_dir: &Path, extra: &[&str]) -> (Process, String
             .arg(web_dir)
             .arg("--manifests")
             .arg(paths::release_manifests(paths::FLUX_VERSION))
+            // Each server its own job history, gone with the test.
+            .arg("--data-dir")
+            .arg(std::env::temp_dir().join(format!(
+                "fluxstrap-serve-data-{}-{}",
+                std::process::id(),
+                SERVE_COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit()),

@@ -64,12 +64,18 @@ impl Transport for BrowserTransport {
     }
 }
 
-/// The relay as a Bitbucket base URL on this page's origin.
-fn relay_host() -> Result<BitbucketHost, String> {
+/// The relay to the server's first Bitbucket server, as a base URL on this page's origin.
+async fn relay_host() -> Result<BitbucketHost, String> {
+    let config = crate::release::page_config().await?;
+    let server = config
+        .servers
+        .first()
+        .ok_or("this fluxstrap has no Bitbucket server configured (see its --config)")?;
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .ok_or("the page has no origin")?;
-    BitbucketHost::parse(&format!("{origin}/api/bitbucket")).map_err(|e| e.to_string())
+    BitbucketHost::parse(&format!("{origin}/api/bitbucket/{}", server.name))
+        .map_err(|e| e.to_string())
 }
 
 /// Who the token belongs to, in words for the page.
@@ -77,7 +83,7 @@ pub async fn connect(token: String) -> Result<String, String> {
     if token.trim().is_empty() {
         return Err("enter a Bitbucket HTTP access token".to_string());
     }
-    let host = relay_host()?;
+    let host = relay_host().await?;
     let transport = BrowserTransport {
         token: fluxstrap_core::Secret::new(token),
     };

@@ -39,16 +39,45 @@ async fn get(url: &str) -> Result<gloo_net::http::Response, String> {
     })
 }
 
-/// Loads the release files from `/api/flux/release`.
-pub async fn load_release() -> Result<Arc<Release>, String> {
-    let index: ReleaseIndex = get("/api/flux/release")
+/// Something `/api/config` names.
+#[derive(Deserialize, Clone)]
+pub struct Named {
+    pub name: String,
+}
+
+/// What the server offers (`/api/config`): its Bitbucket servers and Flux versions, the
+/// default first.
+#[derive(Deserialize, Clone)]
+pub struct PageConfig {
+    pub servers: Vec<Named>,
+    pub versions: Vec<Named>,
+}
+
+/// The server's offer.
+pub async fn page_config() -> Result<PageConfig, String> {
+    get("/api/config")
         .await?
         .json()
         .await
-        .map_err(|e| format!("unexpected answer from /api/flux/release: {e}"))?;
+        .map_err(|e| format!("unexpected answer from /api/config: {e}"))
+}
+
+/// Loads the default release's files from `/api/flux/{version}`.
+pub async fn load_release() -> Result<Arc<Release>, String> {
+    let config = page_config().await?;
+    let version = config
+        .versions
+        .first()
+        .map(|v| v.name.clone())
+        .ok_or("the server offers no Flux version")?;
+    let index: ReleaseIndex = get(&format!("/api/flux/{version}"))
+        .await?
+        .json()
+        .await
+        .map_err(|e| format!("unexpected answer from /api/flux/{version}: {e}"))?;
     let mut files = Vec::with_capacity(index.files.len());
     for name in index.files {
-        let bytes = get(&format!("/api/flux/release/{name}"))
+        let bytes = get(&format!("/api/flux/{version}/{name}"))
             .await?
             .binary()
             .await
