@@ -27,6 +27,8 @@ pub enum Error {
     HostKey { dir: PathBuf, reason: String },
     #[error("cannot read the seed {path}: {reason}")]
     Seed { path: PathBuf, reason: String },
+    #[error("cannot write the fluxstrap configuration: {0}")]
+    Config(String),
     #[error("{context}: {source}")]
     Io {
         context: &'static str,

@@ -7,6 +7,7 @@ mod error;
 pub mod kube;
 pub mod releases;
 pub mod request_log;
+pub mod serve_config;
 
 pub use error::{Error, Result};
 
@@ -30,10 +31,14 @@ pub struct UpOptions {
     pub request_log: Option<PathBuf>,
     /// A directory of Flux releases to serve as a mirror.
     pub releases: Option<PathBuf>,
+    /// How many Kubernetes emulators to start; 0 counts as 1, so `UpOptions::default()` still
+    /// gets a cluster (the command line refuses 0).
+    pub clusters: usize,
 }
 
-/// Starts every emulator, prints their `KEY=VALUE` connection lines followed by `READY`, and
-/// returns when the process is asked to stop (SIGINT or SIGTERM).
+/// Starts every emulator, writes `<state_dir>/fluxstrap.toml` for `fluxstrap serve`, prints
+/// their `KEY=VALUE` connection lines followed by `READY`, and returns when the process is asked
+/// to stop (SIGINT or SIGTERM).
 pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
     let UpOptions {
         state_dir,
@@ -42,7 +47,11 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
         bitbucket_faults,
         request_log,
         releases,
+        clusters,
     } = options;
+    // The configuration file names paths for a server started from anywhere.
+    let state_dir =
+        std::path::absolute(&state_dir).map_err(Error::io("resolving the state directory"))?;
     let sink = match &request_log {
         Some(path) => Some(std::sync::Arc::new(request_log::RequestSink::open(path)?)),
         None => None,
@@ -55,6 +64,7 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
         .cloned();
     let project = seed.projects.first().cloned();
     let group = seed.groups.first().cloned();
+    let project_keys: Vec<String> = seed.projects.iter().map(|p| p.key.clone()).collect();
     // Printed together once everything listens, so READY means ready.
     let mut settings: Vec<String> = Vec::new();
     let bitbucket_dir = state_dir.join("bitbucket");
@@ -75,12 +85,12 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
     if let Some(ca_file) = bitbucket.ca_file() {
         settings.push(format!("BITBUCKET_CA_FILE={}", ca_file.display()));
     }
-    if let Some(ssh_url) = bitbucket.ssh_url() {
-        // `ssh://host:port`: clients add the `git@` user themselves.
-        settings.push(format!(
-            "BITBUCKET_SSH_URL={}",
-            ssh_url.replace("ssh://git@", "ssh://")
-        ));
+    // `ssh://host:port`: clients add the `git@` user themselves.
+    let ssh_url = bitbucket
+        .ssh_url()
+        .map(|url| url.replace("ssh://git@", "ssh://"));
+    if let Some(ssh_url) = &ssh_url {
+        settings.push(format!("BITBUCKET_SSH_URL={ssh_url}"));
     }
     if let Some(line) = bitbucket.ssh_known_hosts() {
         settings.push(format!("BITBUCKET_SSH_KNOWN_HOSTS={line}"));
@@ -100,14 +110,26 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
         settings.push(format!("BITBUCKET_READONLY_USER={}", reader.name));
         settings.push(format!("BITBUCKET_READONLY_TOKEN={}", reader.token));
     }
-    let kube = kube::KubeEmulator::start(kube::Config::loopback(&state_dir.join("kube"))).await?;
-    for fault in kube_faults {
-        kube.inject(fault);
+    let mut kubes = Vec::new();
+    for number in 1..=clusters.max(1) {
+        // The first keeps `kube`, where a single-cluster sandbox has always written its
+        // kubeconfig; the others get `kube-2`, `kube-3`, ….
+        let dir = match number {
+            1 => state_dir.join("kube"),
+            _ => state_dir.join(format!("kube-{number}")),
+        };
+        let kube = kube::KubeEmulator::start(kube::Config::loopback(&dir)).await?;
+        for fault in &kube_faults {
+            kube.inject(fault.clone());
+        }
+        if let Some(sink) = &sink {
+            kube.log_requests_to(sink.clone());
+        }
+        kubes.push(kube);
     }
-    if let Some(sink) = &sink {
-        kube.log_requests_to(sink.clone());
+    if let Some(first) = kubes.first() {
+        settings.push(format!("KUBECONFIG={}", first.kubeconfig_path().display()));
     }
-    settings.push(format!("KUBECONFIG={}", kube.kubeconfig_path().display()));
     let mirror = match &releases {
         Some(dir) => {
             let mirror = releases::ReleaseMirror::start(
@@ -120,6 +142,31 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
         }
         None => None,
     };
+    let config = serve_config::ServeConfig {
+        releases_url: mirror.as_ref().map(|m| m.url().to_string()),
+        versions: mirror
+            .as_ref()
+            .map(|m| m.versions().to_vec())
+            .unwrap_or_default(),
+        servers: vec![serve_config::Server {
+            name: "sandbox".to_string(),
+            url: bitbucket.base_url().to_string(),
+            ssh_url,
+            ca_file: bitbucket.ca_file().map(|path| path.to_path_buf()),
+        }],
+        clusters: kubes
+            .iter()
+            .enumerate()
+            .map(|(index, kube)| serve_config::Cluster {
+                name: format!("sandbox-{}", index + 1),
+                kubeconfig: kube.kubeconfig_path().to_path_buf(),
+                projects: project_keys.clone(),
+            })
+            .collect(),
+    };
+    let config_path = state_dir.join("fluxstrap.toml");
+    config.write(&config_path)?;
+    settings.push(format!("FLUXSTRAP_CONFIG={}", config_path.display()));
     writeln!(out, "{}\nREADY", settings.join("\n"))
         .and_then(|()| out.flush())
         .map_err(Error::io("printing the settings"))?;
@@ -127,7 +174,9 @@ pub async fn up(out: &mut impl Write, options: UpOptions) -> Result<()> {
     if let Some(mirror) = mirror {
         mirror.stop();
     }
-    kube.stop().await;
+    for kube in kubes {
+        kube.stop().await;
+    }
     bitbucket.stop().await;
     Ok(())
 }

@@ -37,6 +37,10 @@ enum Command {
         /// mirror, and print FLUXSTRAP_RELEASES_URL.
         #[arg(long, value_name = "DIR")]
         releases: Option<PathBuf>,
+        /// How many Kubernetes emulators to start (`sandbox-1` … `sandbox-N` in FLUXSTRAP_CONFIG;
+        /// KUBECONFIG is the first's).
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        clusters: u16,
     },
 }
 
@@ -80,6 +84,7 @@ async fn run() -> fluxstrap_sandbox::Result<()> {
             bitbucket_fault,
             request_log,
             releases,
+            clusters,
         } => {
             // Without --state, a temporary directory that goes when the sandbox stops.
             let temporary = match state {
@@ -119,6 +124,7 @@ async fn run() -> fluxstrap_sandbox::Result<()> {
                 bitbucket_faults: bitbucket_fault,
                 request_log,
                 releases,
+                clusters: clusters.into(),
             };
             fluxstrap_sandbox::up(&mut std::io::stdout(), options).await
         }

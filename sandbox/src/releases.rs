@@ -29,6 +29,7 @@ struct Release {
 /// A running mirror.
 pub struct ReleaseMirror {
     url: String,
+    versions: Vec<String>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -39,6 +40,15 @@ fn version_key(version: &str) -> Vec<u64> {
         .split('.')
         .map(|part| part.parse().unwrap_or(0))
         .collect()
+}
+
+/// `Some` for a release name Flux uses (`vX.Y.Z`): what may go into `serve`'s `versions`, which
+/// parses them strictly.
+fn semantic_version(name: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = name.strip_prefix('v')?.split('.');
+    let mut next = || parts.next()?.parse::<u64>().ok();
+    let version = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(version)
 }
 
 fn archive_of(dir: &Path) -> std::io::Result<Vec<u8>> {
@@ -125,6 +135,11 @@ impl ReleaseMirror {
     /// Serves the releases of `dir` over HTTP on `listen`.
     pub async fn start(dir: &Path, listen: SocketAddr) -> crate::Result<Self> {
         let releases = Arc::new(releases_in(dir)?);
+        let mut versions: Vec<(_, String)> = releases
+            .keys()
+            .filter_map(|name| Some((semantic_version(name)?, name.clone())))
+            .collect();
+        versions.sort_by(|a, b| b.cmp(a));
         let app = axum::Router::new()
             .route("/releases/download/{version}/{file}", get(download))
             .route("/releases/latest", get(latest))
@@ -142,6 +157,7 @@ impl ReleaseMirror {
         });
         Ok(Self {
             url: format!("http://{addr}/releases/download"),
+            versions: versions.into_iter().map(|(_, name)| name).collect(),
             shutdown: Some(shutdown),
         })
     }
@@ -149,6 +165,11 @@ impl ReleaseMirror {
     /// What `FLUXSTRAP_RELEASES_URL` should be.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The `vX.Y.Z` versions served, newest first.
+    pub fn versions(&self) -> &[String] {
+        &self.versions
     }
 
     /// Stops serving.
@@ -168,6 +189,29 @@ mod tests {
         let mut versions = vec!["v2.10.0", "v2.9.4", "v2.1.2"];
         versions.sort_by_key(|v| version_key(v));
         assert_eq!(versions, ["v2.1.2", "v2.9.4", "v2.10.0"]);
+    }
+
+    #[test]
+    fn only_x_y_z_names_are_versions() {
+        assert_eq!(semantic_version("v2.10.1"), Some((2, 10, 1)));
+        for name in ["2.9.4", "v2.9", "v2.9.4.1", "v2.9.4-rc.1", "vx.y.z", "v"] {
+            assert_eq!(semantic_version(name), None, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_mirror_lists_its_versions_newest_first() {
+        let temp = tempfile::tempdir().unwrap();
+        for name in ["v2.9.4", "v2.10.0", "v2.1.2", "v3.0.0-rc.1", "notes"] {
+            std::fs::create_dir_all(temp.path().join(name).join("manifests")).unwrap();
+        }
+        // A version directory without manifests is not served, so not listed either.
+        std::fs::create_dir_all(temp.path().join("v9.9.9")).unwrap();
+        let mirror = ReleaseMirror::start(temp.path(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(mirror.versions(), ["v2.10.0", "v2.9.4", "v2.1.2"]);
+        mirror.stop();
     }
 
     #[test]

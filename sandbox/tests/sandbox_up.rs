@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use fluxstrap_testkit::process::SandboxUp;
-use fluxstrap_testkit::{Curl, Git, TempDir, seed};
+use fluxstrap_testkit::{Curl, Git, Kubectl, TempDir, seed};
 
 fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_fluxstrap-sandbox"))
@@ -26,6 +26,8 @@ fn up_prints_its_settings_and_serves_https_with_its_ca() {
         "BITBUCKET_READONLY_TOKEN",
         "BITBUCKET_SSH_URL",
         "BITBUCKET_SSH_KNOWN_HOSTS",
+        "KUBECONFIG",
+        "FLUXSTRAP_CONFIG",
     ] {
         assert!(
             settings.get(key).is_some(),
@@ -34,6 +36,11 @@ fn up_prints_its_settings_and_serves_https_with_its_ca() {
     }
     let url = &settings["BITBUCKET_URL"];
     assert!(url.starts_with("https://localhost:"), "{url}");
+    // One cluster by default, and without --releases no release keys: serve keeps its own.
+    let config = std::fs::read_to_string(&settings["FLUXSTRAP_CONFIG"]).unwrap();
+    let config: ServeConfig = toml::from_str(&config).unwrap();
+    assert_eq!(config.clusters.len(), 1, "{config:?}");
+    assert!(config.releases_url.is_none() && config.versions.is_empty());
     let project_path = format!("/rest/api/1.0/projects/{}", &settings["BITBUCKET_PROJECT"]);
 
     // Trusted through the CA file…
@@ -165,4 +172,151 @@ fn up_serves_kubectl_and_takes_kubernetes_fault_flags() {
         waited.stderr
     );
     assert!(up.terminate().success());
+}
+
+/// `fluxstrap serve`'s configuration file as its parser takes it: unknown keys are refused
+/// there, so they are here too.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeConfig {
+    releases_url: Option<String>,
+    #[serde(default)]
+    versions: Vec<String>,
+    servers: Vec<ServeServer>,
+    clusters: Vec<ServeCluster>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeServer {
+    name: String,
+    url: String,
+    ssh_url: Option<String>,
+    ca_file: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeCluster {
+    name: String,
+    kubeconfig: String,
+    projects: Vec<String>,
+}
+
+/// `up --clusters 3 --releases DIR`: FLUXSTRAP_CONFIG names the Bitbucket emulator, the mirror
+/// and its versions, and three clusters whose kubeconfigs each reach their own emulator; no
+/// credential of any of them is in the file.
+#[test]
+fn up_with_three_clusters_writes_a_configuration_for_serve() {
+    let releases = TempDir::new("sandbox-up-releases");
+    for version in ["v2.9.4", "v2.10.0", "not-a-version"] {
+        let manifests = releases.join(version).join("manifests");
+        std::fs::create_dir_all(&manifests).unwrap();
+        std::fs::write(manifests.join("gotk.yaml"), "kind: List\n").unwrap();
+    }
+    let releases_dir = releases.path().to_str().unwrap();
+    let up = SandboxUp::start_fresh(binary(), &["--clusters", "3", "--releases", releases_dir]);
+    let settings = &up.settings;
+    let path = Path::new(&settings["FLUXSTRAP_CONFIG"]);
+    assert!(path.is_absolute(), "{}", path.display());
+    assert_eq!(path, up.state().join("fluxstrap.toml"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let config: ServeConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\nin:\n{text}"));
+
+    assert_eq!(
+        config.releases_url.as_deref(),
+        Some(&settings["FLUXSTRAP_RELEASES_URL"])
+    );
+    assert_eq!(config.versions, ["v2.10.0", "v2.9.4"]);
+    let [server] = config.servers.as_slice() else {
+        panic!("one server expected: {config:?}")
+    };
+    assert_eq!(server.name, "sandbox");
+    assert_eq!(server.url, &settings["BITBUCKET_URL"]);
+    assert_eq!(
+        server.ssh_url.as_deref(),
+        Some(&settings["BITBUCKET_SSH_URL"])
+    );
+    assert_eq!(
+        server.ca_file.as_deref(),
+        Some(&settings["BITBUCKET_CA_FILE"])
+    );
+
+    let names: Vec<&str> = config.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["sandbox-1", "sandbox-2", "sandbox-3"]);
+    // The first is the one KUBECONFIG has always named.
+    assert_eq!(config.clusters[0].kubeconfig, &settings["KUBECONFIG"]);
+    let kubeconfigs: Vec<&str> = config
+        .clusters
+        .iter()
+        .map(|c| c.kubeconfig.as_str())
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = kubeconfigs.iter().copied().collect();
+    assert_eq!(distinct.len(), 3, "{kubeconfigs:?}");
+    let seed_projects: Vec<String> = fluxstrap_sandbox::bitbucket::Seed::default()
+        .projects
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
+    let kubectls: Vec<Kubectl> = config
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(index, cluster)| {
+            assert!(Path::new(&cluster.kubeconfig).is_file(), "{cluster:?}");
+            assert_eq!(cluster.projects, seed_projects);
+            Kubectl::new(
+                Path::new(&cluster.kubeconfig),
+                &up.state().join(format!("home-{index}")),
+            )
+        })
+        .collect();
+
+    // Each kubeconfig reaches its own emulator: a namespace made on the second is only there.
+    // (Applied from YAML: typed `kubectl create namespace` sends protobuf, which the emulator
+    // does not speak.)
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: only-in-2\n";
+    kubectls[1]
+        .run_with_stdin(&["apply", "--server-side", "-f", "-"], Some(namespace))
+        .ok();
+    kubectls[1].run(&["get", "namespace", "only-in-2"]).ok();
+    for other in [&kubectls[0], &kubectls[2]] {
+        other
+            .run(&["get", "namespace", "only-in-2"])
+            .fails_with("not found");
+    }
+
+    // No credential: neither Bitbucket's tokens nor the clusters' (they stay in the kubeconfigs).
+    let mut secrets: Vec<String> = ["BITBUCKET_TOKEN", "BITBUCKET_READONLY_TOKEN"]
+        .iter()
+        .map(|key| settings[key].to_string())
+        .collect();
+    for kubeconfig in &kubeconfigs {
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(kubeconfig).unwrap()).unwrap();
+        secrets.push(
+            parsed["users"][0]["user"]["token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    for secret in &secrets {
+        assert!(!secret.is_empty());
+        assert!(!text.contains(secret.as_str()), "a token in:\n{text}");
+    }
+    assert!(up.terminate().success());
+}
+
+/// `--clusters 0` is refused before anything starts, in words that say what is allowed.
+#[test]
+fn up_refuses_zero_clusters() {
+    let output = std::process::Command::new(binary())
+        .args(["up", "--clusters", "0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--clusters"), "{stderr}");
+    assert!(stderr.contains("not in 1.."), "{stderr}");
 }
