@@ -100,7 +100,8 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 pub async fn run(config: ServeConfig, manifests: Option<PathBuf>) -> Result<()> {
     if !config.web_dir.join("index.html").is_file() {
-        return Err(Error::WebDirMissing(config.web_dir));
+        // The API works without the page (scripts, the CLI's users); say how to get it.
+        tracing::warn!("{}", Error::WebDirMissing(config.web_dir.clone()));
     }
     let listen = config.listen;
     let state = state(config, manifests)?;
