@@ -56,7 +56,7 @@ struct Checked {
 /// What `accept` answers.
 pub enum Accepted {
     /// A job was queued.
-    Job(JobRecord),
+    Job(Box<JobRecord>),
     /// A dry run's outcome: the plan and the events.
     Plan(Value),
 }
@@ -93,6 +93,8 @@ pub struct Jobs {
     busy: Mutex<HashMap<String, String>>,
     /// Live jobs' last stored event sequence, for followers.
     live: Mutex<HashMap<String, Arc<watch::Sender<u64>>>>,
+    /// Set when `serve` stops: running jobs drop their run (job directories and keys with it).
+    stopping: watch::Sender<bool>,
 }
 
 impl Jobs {
@@ -110,6 +112,15 @@ impl Jobs {
             metrics,
             busy: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            stopping: watch::channel(false).0,
+        }
+    }
+
+    /// Stops every running job (each ends `interrupted`) and waits until none is left.
+    pub async fn stop(&self) {
+        self.stopping.send_replace(true);
+        while !self.live.lock().expect("live lock").is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
@@ -197,7 +208,7 @@ impl Jobs {
             .insert(id.clone(), Arc::new(sender));
         let jobs = self.clone();
         tokio::spawn(async move { jobs.run(id, checked, token).await });
-        Ok(Accepted::Job(record))
+        Ok(Accepted::Job(Box::new(record)))
     }
 
     /// Everything that can refuse a request, before anything is recorded.
@@ -354,7 +365,17 @@ impl Jobs {
 
     /// Waits for a slot, runs the job, records its end and frees its targets.
     async fn run(self: Arc<Self>, id: String, checked: Checked, token: Secret) {
-        let permit = self.slots.clone().acquire_owned().await;
+        let mut stopping = self.stopping.subscribe();
+        let permit = tokio::select! {
+            permit = self.slots.clone().acquire_owned() => permit,
+            _ = stopping.wait_for(|stop| *stop) => {
+                // Queued when serve stopped: never started.
+                let _ = self.store.finish(&id, JobState::Interrupted, &now(), Some("fluxstrap serve stopped before this job started: re-run it"), None);
+                self.release(&id);
+                self.live.lock().expect("live lock").remove(&id);
+                return;
+            }
+        };
         let started = Instant::now();
         let outcome = match self.store.start(&id, &now()) {
             Ok(()) => self.execute(&id, checked, token).await,
@@ -366,6 +387,11 @@ impl Jobs {
                 JobState::Succeeded,
                 None,
                 serde_json::to_value(&outcome).ok(),
+            ),
+            Err(Error::Interrupted) => (
+                JobState::Interrupted,
+                Some("fluxstrap serve stopped while this job ran: re-run it (every step is safe to repeat)".to_string()),
+                None,
             ),
             Err(error) => (JobState::Failed, Some(error.to_string()), None),
         };
@@ -396,6 +422,7 @@ impl Jobs {
         let sender = self.live.lock().expect("live lock").get(id).cloned();
         let metrics = self.metrics.clone();
         let job = id.to_string();
+        let mut stopping = self.stopping.subscribe();
         on_own_thread(move || {
             let mut steps = StepClock::default();
             let mut record = |event: Event| {
@@ -411,12 +438,18 @@ impl Jobs {
                     }
                 }
             };
-            let outcome = block_on_current_thread(crate::bootstrap::run_engine(
-                &checked.options,
-                &inputs,
-                &kubeconfig,
-                &mut record,
-            ));
+            let outcome = block_on_current_thread(async {
+                tokio::select! {
+                    outcome = crate::bootstrap::run_engine(
+                        &checked.options,
+                        &inputs,
+                        &kubeconfig,
+                        &mut record,
+                    ) => outcome,
+                    // Dropping the run removes its job directory, keys included.
+                    _ = stopping.wait_for(|stop| *stop) => Err(Error::Interrupted),
+                }
+            });
             steps.finish(&metrics);
             outcome
         })

@@ -126,12 +126,8 @@ pub async fn run(config: ServeConfig, manifests: Option<PathBuf>) -> Result<()> 
         .with_graceful_shutdown(fluxstrap_runtime::shutdown_signal())
         .await
         .map_err(Error::Serve)?;
-    // Jobs still running stop with the process: say so now rather than at the next start.
-    if let Ok(interrupted) = jobs.interrupt_leftovers()
-        && !interrupted.is_empty()
-    {
-        tracing::warn!(jobs = ?interrupted, "stopped while jobs ran: they are interrupted");
-    }
+    // Jobs still running stop with the process, each recorded as interrupted.
+    jobs.stop().await;
     tracing::info!("fluxstrap stopped");
     Ok(())
 }

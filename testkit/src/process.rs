@@ -99,13 +99,19 @@ pub fn start_fluxstrap_serve(web_dir: &Path, extra: &[&str]) -> (Process, String
             .arg(web_dir)
             .arg("--manifests")
             .arg(paths::release_manifests(paths::FLUX_VERSION))
-            // Each server its own job history, gone with the test.
-            .arg("--data-dir")
-            .arg(std::env::temp_dir().join(format!(
-                "fluxstrap-serve-data-{}-{}",
-                std::process::id(),
-                SERVE_COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            )))
+            // Each server its own job history, unless the test names one.
+            .args(if extra.contains(&"--data-dir") {
+                Vec::new()
+            } else {
+                vec![
+                    "--data-dir".into(),
+                    std::env::temp_dir().join(format!(
+                        "fluxstrap-serve-data-{}-{}",
+                        std::process::id(),
+                        SERVE_COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    )),
+                ]
+            })
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit()),
