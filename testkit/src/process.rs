@@ -92,6 +92,24 @@ static SERVE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUs
 /// (e.g. `--bitbucket-url`); returns it with its base URL (from the line it prints once it
 /// listens).
 pub fn start_fluxstrap_serve(web_dir: &Path, extra: &[&str]) -> (Process, String) {
+    serve_with_stderr(web_dir, extra, Stdio::inherit())
+}
+
+/// [`start_fluxstrap_serve`] with its log (stderr) appended to `log`, for tests that read it.
+pub fn start_fluxstrap_serve_logged(
+    web_dir: &Path,
+    extra: &[&str],
+    log: &Path,
+) -> (Process, String) {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", log.display()));
+    serve_with_stderr(web_dir, extra, Stdio::from(file))
+}
+
+fn serve_with_stderr(web_dir: &Path, extra: &[&str], stderr: Stdio) -> (Process, String) {
     let mut process = Process::spawn(
         "fluxstrap serve",
         Command::new(paths::workspace_binary("fluxstrap"))
@@ -114,7 +132,7 @@ pub fn start_fluxstrap_serve(web_dir: &Path, extra: &[&str]) -> (Process, String
             })
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit()),
+            .stderr(stderr),
     );
     let mut lines = process.stdout_lines();
     let url = loop {

@@ -3,6 +3,7 @@
 //! across a restart, a job killed by a crash re-run, many jobs at once, the refusals, and the
 //! token nowhere on disk.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -10,38 +11,63 @@ use std::time::Instant;
 
 use fluxstrap_testkit::TempDir;
 use fluxstrap_testkit::paths::{shared, web_dir, workspace_binary};
-use fluxstrap_testkit::process::{Process, SandboxUp, start_fluxstrap_serve};
+use fluxstrap_testkit::process::{Process, SandboxUp, start_fluxstrap_serve_logged};
 use fluxstrap_testkit::{Curl, CurlAnswer};
 use serde_json::{Value, json};
 
 struct Serve {
     process: Process,
     url: String,
+    /// Every answer's headers and body, to look for the tokens in at the end.
+    answers: RefCell<Vec<String>>,
 }
 
-/// `fluxstrap serve --config <config> --data-dir <data>`.
+/// `fluxstrap serve --config <config> --data-dir <data>`, logging to `<data>/../serve.log`.
 fn serve(config: &Path, data: &Path) -> Serve {
+    let log = data.with_file_name("serve.log");
     let config = config.display().to_string();
     let data = data.display().to_string();
-    let (process, url) =
-        start_fluxstrap_serve(&web_dir(), &["--config", &config, "--data-dir", &data]);
+    let (process, url) = start_fluxstrap_serve_logged(
+        &web_dir(),
+        &["--config", &config, "--data-dir", &data],
+        &log,
+    );
     Serve {
         process,
         url: url.trim_end_matches('/').to_string(),
+        answers: RefCell::default(),
     }
 }
 
 impl Serve {
+    fn send(&self, curl: Curl) -> CurlAnswer {
+        let answer = curl.send();
+        self.answers
+            .borrow_mut()
+            .push(format!("{}\n{}", answer.headers, answer.text));
+        answer
+    }
+
     fn post_job(&self, token: &str, body: &Value) -> CurlAnswer {
-        Curl::new("POST", format!("{}/api/bootstraps", self.url))
-            .bearer(token)
-            .header(&format!("Origin: {}", self.url))
-            .json(&body.to_string())
-            .send()
+        self.send(
+            Curl::new("POST", format!("{}/api/bootstraps", self.url))
+                .bearer(token)
+                .header(&format!("Origin: {}", self.url))
+                .json(&body.to_string()),
+        )
     }
 
     fn get(&self, path: &str) -> CurlAnswer {
-        Curl::get(format!("{}{path}", self.url)).send()
+        self.send(Curl::get(format!("{}{path}", self.url)))
+    }
+
+    /// Panics if any answer so far holds one of `secrets`.
+    fn assert_no_answer_holds(&self, secrets: &[&str]) {
+        for answer in self.answers.borrow().iter() {
+            for secret in secrets {
+                assert!(!answer.contains(secret), "a token in an answer: {answer}");
+            }
+        }
     }
 
     /// The job's SSE stream read to its end (after `last_event_id`): the ids and the texts.
@@ -56,6 +82,7 @@ impl Serve {
             .output()
             .expect("running curl");
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        self.answers.borrow_mut().push(text.clone());
         assert!(
             text.contains("event: end"),
             "the stream did not end: {text}"
@@ -199,23 +226,61 @@ fn jobs_run_stream_survive_restarts_and_refuse_what_they_must() {
         format!("/api/bitbucket/{bitbucket}/plugins/servlet/x"),
         format!("/api/git/{bitbucket}/scm/PLAT/alone.git/info/refs?service=git-receive-pack"),
     ] {
-        let answer = Curl::get(format!("{}{path}", server.url))
-            .bearer(&token)
-            .args(["--path-as-is"])
-            .send();
+        let answer = server.send(
+            Curl::get(format!("{}{path}", server.url))
+                .bearer(&token)
+                .args(["--path-as-is"]),
+        );
         assert!(
             (400..500).contains(&answer.status),
             "{path}: {}",
             answer.status
         );
     }
-    let discovery = Curl::get(format!(
-        "{}/api/git/{bitbucket}/scm/PLAT/alone.git/info/refs?service=git-upload-pack",
-        server.url
-    ))
-    .bearer(&token)
-    .send()
-    .expect(200);
+    let discovery = server
+        .send(
+            Curl::get(format!(
+                "{}/api/git/{bitbucket}/scm/PLAT/alone.git/info/refs?service=git-upload-pack",
+                server.url
+            ))
+            .bearer(&token),
+        )
+        .expect(200);
+
+    // A dry run answers the plan and changes nothing: no repository, no job recorded.
+    let mut planned = job(&bitbucket, "sandbox-2", &owner, "planned");
+    planned["dryRun"] = json!(true);
+    let plan = server.post_job(&token, &planned).expect(200).body;
+    let files = plan["plan"]["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"] == "clusters/planned/flux-system/gotk-components.yaml"),
+        "{plan}"
+    );
+    let writes = plan["plan"]["bitbucket"].to_string();
+    assert!(
+        writes.contains("POST"),
+        "the plan creates the repository: {writes}"
+    );
+    assert!(
+        !plan["plan"]["objects"].as_array().unwrap().is_empty(),
+        "{plan}"
+    );
+    let project = &s["BITBUCKET_PROJECT"];
+    let missing = server.send(
+        Curl::get(format!(
+            "{}/api/bitbucket/{bitbucket}/rest/api/1.0/projects/{project}/repos/planned",
+            server.url
+        ))
+        .bearer(&token),
+    );
+    assert_eq!(missing.status, 404, "a dry run created the repository");
+    assert_eq!(
+        server.get("/api/bootstraps").body["size"],
+        1,
+        "a dry run was recorded"
+    );
     assert!(
         discovery
             .headers
@@ -307,7 +372,17 @@ fn jobs_run_stream_survive_restarts_and_refuse_what_they_must() {
             .map(|m| m.len() / 1024)
             .unwrap_or(0)
     );
+    server.assert_no_answer_holds(&[&token, &reader]);
     drop(server);
+    let log = std::fs::read_to_string(data.with_file_name("serve.log")).unwrap();
+    assert!(
+        log.contains("bootstrap request authorised"),
+        "the log is read: {log}"
+    );
+    assert!(
+        !log.contains(&token) && !log.contains(&reader),
+        "a token in the log"
+    );
     for file in walk(&data) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         for secret in [&token, &reader] {
