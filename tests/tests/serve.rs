@@ -215,6 +215,26 @@ fn jobs_run_stream_survive_restarts_and_refuse_what_they_must() {
             "kubeconfig",
         ),
     ];
+    let malformed = server.send(
+        Curl::new("POST", format!("{}/api/bootstraps", server.url))
+            .bearer(&token)
+            .json("{\"server\":"),
+    );
+    assert_eq!(malformed.status, 400, "{}", malformed.text);
+    let oversized = server.send(
+        Curl::new("POST", format!("{}/api/bootstraps", server.url))
+            .bearer(&token)
+            .json(&format!("{{\"server\":\"{}\"}}", "x".repeat(100 * 1024))),
+    );
+    assert_eq!(oversized.status, 413, "{}", oversized.text);
+    let cross_origin = server.send(
+        Curl::new("POST", format!("{}/api/bootstraps", server.url))
+            .bearer(&token)
+            .header("Origin: http://evil.example")
+            .header("Sec-Fetch-Site: cross-site")
+            .json(&job(&bitbucket, "sandbox-2", &owner, "evil").to_string()),
+    );
+    assert_eq!(cross_origin.status, 403, "{}", cross_origin.text);
     for (answer, status, words) in refusals {
         assert_eq!(answer.status, status, "{}", answer.text);
         assert!(answer.text.contains(words), "{}", answer.text);
