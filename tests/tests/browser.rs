@@ -1,54 +1,112 @@
-//! The web app in a real browser: `fluxstrap serve` on loopback, headless Chromium through
-//! chromedriver, assertions on the DOM that the wasm core produced.
+//! The web app in a real browser: `fluxstrap serve` on loopback (against `fluxstrap-sandbox up`
+//! for the whole flow), headless Chromium through chromedriver, assertions on the DOM through
+//! the page's `data-testid`s.
 
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
+use fluxstrap_testkit::Curl;
 use fluxstrap_testkit::browser::Browser;
-use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, web_dir, workspace_binary};
+use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, shared, web_dir, workspace_binary};
 use fluxstrap_testkit::process::{SandboxUp, start_fluxstrap_serve};
 
-/// The element `locator` finds (`described` in the failure message); it must be there.
-async fn element(client: &Client, locator: Locator<'_>, described: &str) -> Element {
+/// WebDriver's Tab key: typing it leaves the field (a change event, then blur).
+const TAB: &str = "\u{e004}";
+
+fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// The element `css` finds; it must be there.
+async fn element(client: &Client, css: &str) -> Element {
     client
-        .find(locator)
+        .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{described} is not on the page: {e}"))
+        .unwrap_or_else(|e| panic!("{css} is not on the page: {e}"))
 }
 
 async fn text(client: &Client, css: &str) -> String {
-    let element = element(client, Locator::Css(css), css).await;
-    element.text().await.expect("element text")
+    element(client, css)
+        .await
+        .text()
+        .await
+        .expect("element text")
 }
 
-/// Polls until `css` has `expected` as its text (the DOM updates asynchronously after input).
-async fn wait_for_text(client: &Client, css: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    element(client, css)
+        .await
+        .attr(name)
+        .await
+        .expect("attribute")
+}
+
+/// Polls up to `seconds` until `check` holds for the text of `css` (absent: `<absent>`).
+async fn wait_until(
+    client: &Client,
+    css: &str,
+    seconds: u64,
+    what: &str,
+    check: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
         let current = match client.find(Locator::Css(css)).await {
             Ok(el) => el.text().await.unwrap_or_default(),
             Err(_) => String::from("<absent>"),
         };
-        if current == expected {
-            return;
+        if check(&current) {
+            return current;
         }
         assert!(
             Instant::now() < deadline,
-            "{css}: expected {expected:?}, still {current:?} after 10 s"
+            "{css}: expected {what}, still {current:?} after {seconds} s"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
-/// Waits up to `seconds` for the element `#id`; `meaning` says what its appearing means.
-async fn wait_for_element(client: &Client, id: &str, seconds: u64, meaning: &str) {
+async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    wait_until(client, css, 10, &format!("{expected:?}"), |t| t == expected).await;
+}
+
+async fn wait_for_contains(client: &Client, css: &str, part: &str, seconds: u64) -> String {
+    wait_until(client, css, seconds, &format!("text with {part:?}"), |t| {
+        t.contains(part)
+    })
+    .await
+}
+
+/// Waits up to `seconds` for `css` to appear; `meaning` says what its appearing means.
+async fn wait_for_element(client: &Client, css: &str, seconds: u64, meaning: &str) -> Element {
     client
         .wait()
         .at_most(Duration::from_secs(seconds))
-        .for_element(Locator::Id(id))
+        .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{meaning} (#{id}): {e}"));
+        .unwrap_or_else(|e| panic!("{meaning} ({css}): {e}"))
+}
+
+/// The `data-sha256` of the previewed file whose path ends with `name`, once it is there and
+/// equal to `expected` (the preview follows the options asynchronously).
+async fn wait_for_sha256(client: &Client, name: &str, expected: &str) {
+    let css = format!("{}[data-path$=\"/{name}\"]", testid("file"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let current = match client.find(Locator::Css(&css)).await {
+            Ok(el) => el.attr("data-sha256").await.ok().flatten(),
+            Err(_) => None,
+        };
+        if current.as_deref() == Some(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}: sha256 {current:?}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// A duration as the timings are printed.
@@ -64,143 +122,157 @@ async fn save_screenshot(client: &Client, name: &str) {
 }
 
 async fn click(client: &Client, id: &str) {
-    let button = element(client, Locator::Id(id), &format!("#{id}")).await;
-    button
+    element(client, &testid(id))
+        .await
         .click()
         .await
-        .unwrap_or_else(|e| panic!("clicking #{id}: {e}"));
+        .unwrap_or_else(|e| panic!("clicking {id}: {e}"));
 }
 
+/// Replaces the text of the input `id` with `value` (typed key by key).
 async fn replace_input(client: &Client, id: &str, value: &str) {
-    let input = element(client, Locator::Id(id), &format!("input #{id}")).await;
+    let input = element(client, &testid(id)).await;
     input.clear().await.expect("clearing the field");
     input.send_keys(value).await.expect("typing");
 }
 
-/// Types `value` into the field `id`, then waits for each `(css, text)` in turn.
-async fn enter(client: &Client, id: &str, value: &str, expected: &[(&str, &str)]) {
-    replace_input(client, id, value).await;
-    for (css, text) in expected {
-        wait_for_text(client, css, text).await;
-    }
+async fn choose(client: &Client, id: &str, label: &str) {
+    element(client, &testid(id))
+        .await
+        .select_by_label(label)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {label:?} in {id}: {e}"));
 }
 
+async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .expect("find_all")
+        .len()
+}
+
+async fn is_disabled(client: &Client, id: &str) -> bool {
+    attr(client, &testid(id), "disabled").await.is_some()
+}
+
+/// Without a configuration: the preview, computed in the browser by core in wasm from the
+/// release the server offers, equals flux's own output; every field is validated as typed.
 #[tokio::test(flavor = "multi_thread")]
-async fn form_validates_with_core_and_previews_in_wasm() {
+async fn preview_equals_flux_and_fields_validate_as_typed() {
     let (server, url) = start_fluxstrap_serve(&web_dir(), &[]);
     let client = Browser::start().await;
 
     let started = Instant::now();
     client.goto(&url).await.expect("navigating to the app");
-    let first_preview = "the wasm app rendered its first preview";
-    wait_for_element(&client, "preview-label", 30, first_preview).await;
-    let took = millis(started.elapsed());
-    println!("browser: navigation to first preview took {took}");
-
-    // The defaults: computed in wasm by fluxstrap-core.
-    assert_eq!(
-        text(&client, "#preview-label").await,
-        "flux-system-main-flux-system-./clusters/my-cluster"
-    );
-    assert_eq!(text(&client, "#namespace-error").await, "");
-
-    // The files are generated in the browser, by core in wasm, from the release the server
-    // offers: gotk-components.yaml is byte-identical to what flux v2.9.4 writes.
-    let started = Instant::now();
-    let files = "the page generated the files";
-    wait_for_element(&client, "sha256-gotk-components", 60, files).await;
-    let took = millis(started.elapsed());
+    let components = format!("{}[data-path$=\"/gotk-components.yaml\"]", testid("file"));
+    wait_for_element(
+        &client,
+        &components,
+        60,
+        "the wasm app generated the first preview",
+    )
+    .await;
     println!(
-        "browser: release fetched, parsed and first files generated {took} after the first preview"
+        "browser: navigation to first preview took {}",
+        millis(started.elapsed())
     );
+    wait_for_sha256(&client, "gotk-components.yaml", &golden_sha256("default")).await;
+    assert_eq!(count(&client, &testid("file")).await, 3);
     assert_eq!(
-        text(&client, "#sha256-gotk-components").await,
-        golden_sha256("default")
+        attr(
+            &client,
+            &format!("{}[data-path$=\"gotk-sync.yaml\"]", testid("file")),
+            "data-path"
+        )
+        .await
+        .as_deref(),
+        Some("flux-system/gotk-sync.yaml")
     );
-    assert_eq!(text(&client, "#flux-version").await, "v2.9.4");
-    println!("browser: {}", text(&client, "#generation-time").await);
-    click(&client, "show-gotk-sync").await;
-    let sync = text(&client, "#file-content").await;
+    let sync = text(&client, &testid("file-content")).await;
     assert!(
         sync.starts_with("# This manifest was generated by flux. DO NOT EDIT.\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository"),
         "{sync}"
     );
-    assert!(
-        sync.contains("url: ssh://git@bitbucket.example.com:7999/PRJ/fleet-infra"),
-        "{sync}"
+    // Flux's defaults are in the fields; nothing is said about the empty owner until it is left.
+    assert_eq!(
+        element(&client, &testid("opt-namespace"))
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("flux-system")
     );
-
-    // An invalid namespace: flux's own message, and no preview.
-    enter(
+    assert_eq!(text(&client, "#opt-owner-error").await, "");
+    assert!(is_disabled(&client, "bootstrap").await);
+    wait_for_text(
         &client,
-        "namespace",
-        "Bad_NS",
-        &[
-            (
-                "#namespace-error",
-                "namespace must be a valid DNS label: \"Bad_NS\"",
-            ),
-            (
-                "#preview-invalid",
-                "Fix the highlighted fields to see the preview.",
-            ),
-        ],
+        &testid("bootstrap-reason"),
+        "Connect to Bitbucket first.",
     )
     .await;
 
-    // A valid one: the message goes away and the preview follows, then the files: flux's own
-    // output for --namespace=gitops.
-    let gitops_sha256 = golden_sha256("namespace-gitops");
-    enter(
+    // An invalid namespace: flux's message next to the field, marked invalid.
+    replace_input(&client, "opt-namespace", "Bad_NS").await;
+    wait_for_text(
         &client,
-        "namespace",
-        "gitops",
-        &[
-            ("#namespace-error", ""),
-            (
-                "#preview-label",
-                "gitops-main-flux-system-./clusters/my-cluster",
-            ),
-            ("#sha256-gotk-components", gitops_sha256.as_str()),
-        ],
+        "#opt-namespace-error",
+        "namespace must be a valid DNS label: \"Bad_NS\"",
+    )
+    .await;
+    assert_eq!(
+        attr(&client, &testid("opt-namespace"), "aria-invalid")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert!(
+        attr(&client, &testid("opt-namespace"), "aria-describedby")
+            .await
+            .unwrap()
+            .contains("opt-namespace-error")
+    );
+    save_screenshot(&client, "browser-invalid-field.png").await;
+
+    // A valid one: flux's own output for --namespace=gitops, and the path follows.
+    let started = Instant::now();
+    replace_input(&client, "opt-namespace", "gitops").await;
+    wait_for_text(&client, "#opt-namespace-error", "").await;
+    wait_for_sha256(
+        &client,
+        "gotk-components.yaml",
+        &golden_sha256("namespace-gitops"),
     )
     .await;
     println!(
-        "browser: after the namespace change, {}",
-        text(&client, "#generation-time").await
+        "browser: preview regenerated {} after the namespace change",
+        millis(started.elapsed())
     );
-
-    // The path is normalised like flux's --path, and the interval printed the Go way.
-    enter(
+    replace_input(&client, "opt-path", "/a/../b/").await;
+    wait_for_element(
         &client,
-        "path",
-        "/a/../b/",
-        &[
-            ("#preview-path", "./b"),
-            ("#preview-label", "gitops-main-flux-system-./b"),
-        ],
+        &format!("{}[data-path=\"b/gitops/gotk-sync.yaml\"]", testid("file")),
+        10,
+        "the path is normalised like flux's --path",
     )
     .await;
-    enter(
+    replace_input(&client, "opt-interval", "5").await;
+    wait_for_text(
         &client,
-        "interval",
-        "90s",
-        &[("#preview-interval", "1m30s")],
+        "#opt-interval-error",
+        "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
     )
     .await;
-    save_screenshot(&client, "browser-form-valid.png").await;
-    enter(
-        &client,
-        "interval",
-        "5",
-        &[(
-            "#interval-error",
-            "invalid argument \"5\" for \"--interval\" flag: time: missing unit in duration \"5\"",
-        )],
-    )
-    .await;
-
-    save_screenshot(&client, "browser-form-invalid.png").await;
+    replace_input(&client, "opt-interval", "90s").await;
+    wait_for_text(&client, "#opt-interval-error", "").await;
+    let command = text(&client, &testid("flux-command")).await;
+    assert!(command.contains("BITBUCKET_TOKEN"), "{command}");
+    assert!(
+        command.contains("--interval=90s --path=/a/../b/"),
+        "{command}"
+    );
+    assert!(command.contains("--namespace=gitops"), "{command}");
 
     client.close().await;
     let status = server.terminate();
@@ -210,53 +282,262 @@ async fn form_validates_with_core_and_previews_in_wasm() {
     );
 }
 
-/// The page talks to Bitbucket (the sandbox emulator, over HTTPS with its CA) through the
-/// server's relay, with core's client compiled to wasm and the browser's fetch.
+fn jobs_recorded(url: &str) -> usize {
+    let answer = Curl::get(format!("{}/api/bootstraps", url.trim_end_matches('/'))).send();
+    answer.expect(200).body["values"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// The whole flow against the sandbox: connect (a bad token first), choose the project by its
+/// name, the repository, the path and the cluster, preview, plan, bootstrap, follow the run to
+/// "healthy", and find it in the history.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_page_connects_to_bitbucket_through_the_relay() {
-    let sandbox = SandboxUp::start_fresh(&workspace_binary("fluxstrap-sandbox"), &[]);
-    let settings = &sandbox.settings;
-    let (_server, url) = start_fluxstrap_serve(
-        &web_dir(),
+async fn the_whole_flow_from_connect_to_healthy() {
+    let sandbox = SandboxUp::start_fresh(
+        &workspace_binary("fluxstrap-sandbox"),
         &[
-            "--bitbucket-url",
-            &settings["BITBUCKET_URL"],
-            "--bitbucket-ca-file",
-            &settings["BITBUCKET_CA_FILE"],
+            "--clusters",
+            "2",
+            "--releases",
+            &shared().join("flux/releases").display().to_string(),
         ],
     );
+    let settings = &sandbox.settings;
+    let (_server, url) =
+        start_fluxstrap_serve(&web_dir(), &["--config", &settings["FLUXSTRAP_CONFIG"]]);
     let client = Browser::start().await;
-    client.goto(&url).await.expect("navigating to the app");
 
+    let started = Instant::now();
+    client.goto(&url).await.expect("navigating to the app");
+    wait_for_element(&client, &testid("file"), 60, "the first preview").await;
+    println!(
+        "browser: navigation to first preview took {}",
+        millis(started.elapsed())
+    );
+    wait_for_sha256(&client, "gotk-components.yaml", &golden_sha256("default")).await;
+    assert_eq!(
+        text(&client, &format!("{} option:checked", testid("server"))).await,
+        "sandbox"
+    );
+    save_screenshot(&client, "browser-1-start.png").await;
+
+    // A bad token: the page says so and what to do; nothing starts.
     replace_input(&client, "token", "not-a-token").await;
     click(&client, "connect").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let refused = loop {
-        let status = text(&client, "#bitbucket-status").await;
-        if status.contains("401") || Instant::now() > deadline {
-            break status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(
-        refused.contains("answered 401") && refused.contains("Authentication failed"),
-        "{refused}"
-    );
+    let refused = wait_for_contains(
+        &client,
+        &testid("connect-error"),
+        "did not accept this token",
+        20,
+    )
+    .await;
+    assert!(refused.contains("HTTP access token"), "{refused}");
+    assert_eq!(count(&client, &testid("identity")).await, 0);
+    assert!(is_disabled(&client, "bootstrap").await);
+    assert_eq!(jobs_recorded(&url), 0);
+    save_screenshot(&client, "browser-2-bad-token.png").await;
 
     let started = Instant::now();
     replace_input(&client, "token", &settings["BITBUCKET_TOKEN"]).await;
     click(&client, "connect").await;
-    wait_for_text(
+    let identity = wait_for_contains(
         &client,
-        "#bitbucket-status",
-        &format!(
-            "Connected to Bitbucket 8.19.1 as {}",
-            &settings["BITBUCKET_USER"]
-        ),
+        &testid("identity"),
+        &settings["BITBUCKET_USER"],
+        20,
     )
     .await;
-    let took = millis(started.elapsed());
-    println!("browser: connected to Bitbucket through the relay in {took}");
-    save_screenshot(&client, "browser-bitbucket.png").await;
+    assert!(identity.contains("Bitbucket 8."), "{identity}");
+    println!(
+        "browser: connected through the relay in {}",
+        millis(started.elapsed())
+    );
+
+    // The project by its name, then a new repository, a path and the second cluster.
+    let project = &settings["BITBUCKET_PROJECT_NAME"];
+    replace_input(&client, "opt-owner", &format!("{project}{TAB}")).await;
+    wait_for_contains(
+        &client,
+        "#opt-owner-hint",
+        &format!("({})", &settings["BITBUCKET_PROJECT"]),
+        10,
+    )
+    .await;
+    replace_input(&client, "opt-repository", &format!("Page Fleet{TAB}")).await;
+    let note = wait_for_contains(&client, "#opt-repository-hint", "does not exist yet", 15).await;
+    assert!(note.contains("Slug: page-fleet"), "{note}");
+    replace_input(&client, "opt-path", "clusters/page").await;
+    let clusters: Vec<String> = {
+        let mut names = Vec::new();
+        for option in client
+            .find_all(Locator::Css(&format!("{} option", testid("cluster"))))
+            .await
+            .unwrap()
+        {
+            names.push(option.text().await.unwrap());
+        }
+        names
+    };
+    assert_eq!(clusters, ["sandbox-1", "sandbox-2"]);
+    choose(&client, "cluster", "sandbox-2").await;
+
+    // An invalid field blocks the bootstrap, with its message next to it.
+    replace_input(&client, "opt-namespace", "Bad_NS").await;
+    wait_for_contains(&client, "#opt-namespace-error", "valid DNS label", 10).await;
+    wait_for_contains(&client, &testid("bootstrap-reason"), "--namespace", 10).await;
+    assert!(is_disabled(&client, "bootstrap").await);
+    replace_input(&client, "opt-namespace", "flux-system").await;
+    wait_for_text(&client, &testid("bootstrap-reason"), "").await;
+
+    // The preview follows the target: the sync file names the repository and the path.
+    let sync_row = format!(
+        "{}[data-path=\"clusters/page/flux-system/gotk-sync.yaml\"]",
+        testid("file")
+    );
+    wait_for_element(&client, &sync_row, 10, "the preview follows the path").await;
+    let sync = wait_for_contains(&client, &testid("file-content"), "/PLAT/page-fleet", 10).await;
+    assert!(sync.contains("path: ./clusters/page"), "{sync}");
+    wait_for_sha256(&client, "gotk-components.yaml", &golden_sha256("default")).await;
+    let command = text(&client, &testid("flux-command")).await;
+    assert!(
+        command.contains(&format!(
+            "--owner={project} --repository='Page Fleet' --path=clusters/page"
+        )),
+        "{command}"
+    );
+    assert!(command.contains("BITBUCKET_TOKEN"), "{command}");
+    assert!(
+        !command.contains(&settings["BITBUCKET_TOKEN"]),
+        "the token is in the command: {command}"
+    );
+    save_screenshot(&client, "browser-3-target.png").await;
+
+    // The plan: the server's dry run, nothing recorded.
+    click(&client, "plan-button").await;
+    wait_for_element(&client, &testid("plan"), 60, "the dry run's plan").await;
+    assert!(count(&client, &testid("plan-write")).await > 0);
+    assert!(count(&client, &testid("plan-object")).await > 0);
+    assert_eq!(jobs_recorded(&url), 0);
+    save_screenshot(&client, "browser-4-plan.png").await;
+
+    // Bootstrap, clicked twice: one job.
+    let started = Instant::now();
+    let button = element(&client, &testid("bootstrap")).await;
+    button.click().await.expect("clicking bootstrap");
+    let _ = button.click().await;
+    let job = wait_for_element(&client, &testid("job"), 20, "the run page").await;
+    let current = client.current_url().await.unwrap();
+    assert!(current.path().starts_with("/runs/"), "{current}");
+    let id = current.path().trim_start_matches("/runs/").to_string();
+    let state = job.attr("data-state").await.unwrap().unwrap_or_default();
+    assert!(
+        ["queued", "running", "succeeded"].contains(&state.as_str()),
+        "{state}"
+    );
+    wait_for_element(&client, &testid("step"), 30, "the first step").await;
+    save_screenshot(&client, "browser-5-running.png").await;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let state = attr(&client, &testid("job"), "data-state")
+            .await
+            .unwrap_or_default();
+        if state == "succeeded" {
+            break;
+        }
+        assert!(
+            state != "failed" && state != "interrupted" && Instant::now() < deadline,
+            "the job ended {state}: {}",
+            text(&client, &testid("job")).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let healthy =
+        wait_for_contains(&client, &testid("job"), "all components are healthy", 10).await;
+    println!(
+        "browser: Bootstrap to healthy took {}",
+        millis(started.elapsed())
+    );
+    assert!(
+        healthy.contains("Open the repository in Bitbucket"),
+        "{healthy}"
+    );
+    let mut seqs = Vec::new();
+    for step in client
+        .find_all(Locator::Css(&testid("step")))
+        .await
+        .unwrap()
+    {
+        let seq: u64 = step
+            .attr("data-seq")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let level = step.attr("data-level").await.unwrap().unwrap();
+        assert!(
+            [
+                "action", "generate", "waiting", "success", "warning", "failure"
+            ]
+            .contains(&level.as_str()),
+            "{level}"
+        );
+        seqs.push(seq);
+    }
+    assert!(seqs.len() >= 10, "{seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "steps duplicated or missing: {seqs:?}"
+    );
+    assert_eq!(
+        jobs_recorded(&url),
+        1,
+        "a double click started more than one job"
+    );
+    save_screenshot(&client, "browser-6-healthy.png").await;
+
+    // The history lists it, and its row leads back to the run.
+    element(&client, "header nav a[href=\"/history\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_element(&client, &testid("job-row"), 10, "the history").await;
+    assert_eq!(count(&client, &testid("job-row")).await, 1);
+    let row = text(&client, &testid("job-row")).await;
+    assert!(
+        row.contains(&id)
+            && row.contains("sandbox-2")
+            && row.contains("PLAT/page-fleet#main:./clusters/page"),
+        "{row}"
+    );
+    assert!(row.contains(&settings["BITBUCKET_USER"]), "{row}");
+    assert_eq!(
+        attr(&client, &testid("job-row"), "data-state")
+            .await
+            .as_deref(),
+        Some("succeeded")
+    );
+    save_screenshot(&client, "browser-7-history.png").await;
+    element(&client, &format!("{} a", testid("job-row")))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_element(
+        &client,
+        &format!("{}[data-state=\"succeeded\"]", testid("job")),
+        20,
+        "the run replayed",
+    )
+    .await;
+    wait_for_contains(&client, &testid("job"), "all components are healthy", 20).await;
+
+    // A phone's width.
+    client.set_window_size(360, 800).await.unwrap();
+    client.goto(&url).await.unwrap();
+    wait_for_element(&client, &testid("file"), 60, "the preview on a phone").await;
+    save_screenshot(&client, "browser-8-phone.png").await;
     client.close().await;
 }

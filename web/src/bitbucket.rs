@@ -1,8 +1,11 @@
 //! Bitbucket from the page: core's steps over the browser's fetch, through the server's
-//! same-origin relay (`/api/bitbucket`). The token lives in memory for the page's lifetime only.
+//! same-origin relay (`/api/bitbucket/{server}`). The token lives in memory for the page's
+//! lifetime only.
 
+use fluxstrap_core::Error;
 use fluxstrap_core::bitbucket::{
-    Answer, BitbucketHost, COMMON_HEADERS, Method, Request, Transport, TransportError, identify,
+    Answer, BitbucketHost, Branch, COMMON_HEADERS, Method, Page, Project, ProjectKey, RepoName,
+    Repository, Request, Transport, TransportError, identify, read_answer,
 };
 use wasm_bindgen::JsCast;
 
@@ -64,31 +67,151 @@ impl Transport for BrowserTransport {
     }
 }
 
-/// The relay to the server's first Bitbucket server, as a base URL on this page's origin.
-async fn relay_host() -> Result<BitbucketHost, String> {
-    let config = crate::release::page_config().await?;
-    let server = config
-        .servers
-        .first()
-        .ok_or("this fluxstrap has no Bitbucket server configured (see its --config)")?;
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .ok_or("the page has no origin")?;
-    BitbucketHost::parse(&format!("{origin}/api/bitbucket/{}", server.name))
-        .map_err(|e| e.to_string())
+/// Who the token belongs to, on which server.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Identity {
+    pub user: String,
+    pub version: String,
 }
 
-/// Who the token belongs to, in words for the page.
-pub async fn connect(token: String) -> Result<String, String> {
-    if token.trim().is_empty() {
-        return Err("enter a Bitbucket HTTP access token".to_string());
+/// A project the user can see.
+#[derive(Clone, PartialEq, Debug)]
+pub struct ProjectChoice {
+    pub key: String,
+    pub name: String,
+}
+
+/// What the chosen repository is now.
+#[derive(Clone, PartialEq, Debug)]
+pub enum RepositoryState {
+    /// Not looked up (not connected, or no project or name yet).
+    Unknown,
+    /// Being looked up.
+    Checking,
+    /// Not there: the bootstrap creates it.
+    Missing,
+    /// There, without a branch.
+    Empty(Box<Repository>),
+    /// There, with these branches (the default first).
+    Exists(Box<Repository>, Vec<String>),
+    /// The lookup failed.
+    Failed(String),
+}
+
+/// The server's REST relay with the user's token.
+pub struct Relay {
+    host: BitbucketHost,
+    transport: BrowserTransport,
+}
+
+impl Relay {
+    /// The relay to the configured server `server`.
+    pub fn new(server: &str, token: &str) -> Result<Self, String> {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .ok_or("the page has no origin")?;
+        let host = BitbucketHost::parse(&format!("{origin}/api/bitbucket/{server}"))
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            host,
+            transport: BrowserTransport {
+                token: fluxstrap_core::Secret::new(token),
+            },
+        })
     }
-    let host = relay_host().await?;
-    let transport = BrowserTransport {
-        token: fluxstrap_core::Secret::new(token),
-    };
-    let (version, user) = identify(&transport, &host)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!("Connected to Bitbucket {version} as {user}"))
+
+    /// Who the token belongs to and the server's version, or what to do about it.
+    pub async fn connect(&self) -> Result<Identity, String> {
+        match identify(&self.transport, &self.host).await {
+            Ok((version, user)) => Ok(Identity { user, version }),
+            Err(error) => Err(explain(&error)),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        request: &Request,
+    ) -> Result<Option<T>, String> {
+        let answer = self
+            .transport
+            .send(&self.host, request)
+            .await
+            .map_err(|e| format!("Bitbucket gave no answer: {e}"))?;
+        read_answer(&self.host, request, answer.status, &answer.body).map_err(|e| e.to_string())
+    }
+
+    /// Every project the token's user can see, by name.
+    pub async fn projects(&self) -> Result<Vec<ProjectChoice>, String> {
+        let request = Request {
+            method: Method::Get,
+            path: "/rest/api/1.0/projects".into(),
+            query: vec![("limit".into(), "1000".into())],
+            body: None,
+        };
+        let page: Option<Page<Project>> = self.get(&request).await?;
+        let mut projects: Vec<ProjectChoice> = page
+            .map(|p| p.values)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| ProjectChoice {
+                key: p.key,
+                name: p.name,
+            })
+            .collect();
+        projects.sort_by_key(|p| p.name.to_lowercase());
+        Ok(projects)
+    }
+
+    /// Whether the repository `name` of project `key` exists, is empty, and its branches.
+    pub async fn repository(&self, key: &str, name: &str) -> RepositoryState {
+        let (Ok(key), Ok(name)) = (ProjectKey::parse(key), RepoName::parse(name)) else {
+            return RepositoryState::Unknown;
+        };
+        let request = Request::repository(&key, &name.slug());
+        let repository: Repository = match self.get(&request).await {
+            Ok(Some(repository)) => repository,
+            Ok(None) => return RepositoryState::Missing,
+            Err(error) => return RepositoryState::Failed(error),
+        };
+        let request = Request {
+            method: Method::Get,
+            path: format!("{}/branches", request.path),
+            query: vec![("limit".into(), "100".into())],
+            body: None,
+        };
+        match self.get::<Page<Branch>>(&request).await {
+            Ok(Some(page)) if !page.values.is_empty() => {
+                let mut branches = page.values;
+                branches.sort_by_key(|b| !b.is_default);
+                RepositoryState::Exists(
+                    Box::new(repository),
+                    branches.into_iter().map(|b| b.display_id).collect(),
+                )
+            }
+            Ok(_) => RepositoryState::Empty(Box::new(repository)),
+            Err(error) => RepositoryState::Failed(error),
+        }
+    }
+}
+
+/// A failed connection in words that say what to do.
+fn explain(error: &Error) -> String {
+    match error {
+        Error::Bitbucket { status: 401, .. } | Error::TokenNotAccepted { .. } => format!(
+            "Bitbucket did not accept this token ({error}). Paste an HTTP access token of your \
+             own (Bitbucket → Manage account → HTTP access tokens) that has not expired."
+        ),
+        Error::Bitbucket { status: 403, .. } => format!(
+            "Bitbucket refused this token ({error}). Give the token at least project read \
+             permission, or create a new one."
+        ),
+        Error::Bitbucket { status, .. } if *status >= 500 => format!(
+            "Bitbucket cannot be reached through fluxstrap ({error}). Try again in a minute; \
+             if it keeps failing, tell whoever runs fluxstrap."
+        ),
+        Error::BitbucketNoAnswer { .. } => format!(
+            "the fluxstrap server did not answer ({error}). Check your connection and try again."
+        ),
+        other => other.to_string(),
+    }
 }

@@ -1,235 +1,187 @@
-//! The fluxstrap page. Every field is validated by `fluxstrap-core` (compiled to wasm) as the
-//! user types, and the files are generated in the browser by the same code the server and the
-//! CLI run, from the Flux release the server offers.
+//! The fluxstrap page: connect to Bitbucket, choose the repository and the cluster, set flux's
+//! options, preview the files, bootstrap, watch the run live, find it in the history. Every
+//! check and every generated file is `fluxstrap-core`'s, compiled to wasm; Bitbucket is read
+//! through the server's relay with core's client; jobs are the server's.
+//!
+//! Routing is by `window.location.pathname`: `/` the form, `/runs/{id}` a job, `/history`.
 
+mod api;
 mod bitbucket;
+mod form;
+mod history;
 mod release;
+mod run;
+mod validate;
 
-use fluxstrap_core::options::{
-    BranchName, GitUrl, Interval, Namespace, RelativePath, deploy_key_label,
-};
-use fluxstrap_core::sync::DEFAULT_SECRET_NAME;
 use leptos::prelude::*;
 
-use release::{FormOptions, GeneratedFile, generate_files, load_release};
+use api::PageConfig;
+use bitbucket::Identity;
 
-const DEFAULT_URL: &str = "ssh://git@bitbucket.example.com:7999/PRJ/fleet-infra";
+/// Where the page is.
+#[derive(Clone, PartialEq, Debug)]
+enum Route {
+    Form,
+    Run(String),
+    History,
+}
 
-/// One form field: its input, and the message `core` gives for the current value.
-#[component]
-fn Field(
-    /// Machine name; also the element ids `<name>` and `<name>-error` that tests select by.
-    name: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-) -> impl IntoView {
-    let error_id = format!("{name}-error");
-    view! {
-        <div class="field" class:invalid=move || error.get().is_some()>
-            <label for=name>{label}</label>
-            <input
-                id=name
-                name=name
-                type="text"
-                autocomplete="off"
-                spellcheck="false"
-                aria-describedby=error_id.clone()
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-            <p class="hint">{hint}</p>
-            <p id=error_id class="error" role="alert">
-                {move || error.get().unwrap_or_default()}
-            </p>
-        </div>
+impl Route {
+    fn of(path: &str) -> Self {
+        let path = path.trim_end_matches('/');
+        if path == "/history" {
+            Route::History
+        } else if let Some(id) = path.strip_prefix("/runs/").filter(|id| !id.is_empty()) {
+            Route::Run(id.to_string())
+        } else {
+            Route::Form
+        }
     }
 }
 
-/// Runs a `core` parser on a signal's value, keeping the parsed value or the error text.
-fn validated<T: Clone + Send + Sync + PartialEq + 'static>(
-    input: RwSignal<String>,
-    parse: fn(&str) -> fluxstrap_core::Result<T>,
-) -> Memo<Result<T, String>> {
-    Memo::new(move |_| parse(&input.get()).map_err(|e| e.to_string()))
+fn current_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".to_string())
 }
 
-fn error_of<T: Clone + Send + Sync + PartialEq + 'static>(
-    parsed: Memo<Result<T, String>>,
-) -> Signal<Option<String>> {
-    Signal::derive(move || parsed.get().err())
+/// What every page shares: the server's offer, the connection (the token in memory only) and
+/// a clock for live durations.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub config: RwSignal<Option<Result<PageConfig, String>>>,
+    pub server: RwSignal<String>,
+    pub token: RwSignal<String>,
+    pub identity: RwSignal<Option<Identity>>,
+    pub now: RwSignal<f64>,
+    route: RwSignal<Route>,
+}
+
+impl Session {
+    /// Goes to `path` without reloading the page.
+    pub fn navigate(&self, path: &str) {
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+        }
+        self.route.set(Route::of(path));
+        if let Some(window) = web_sys::window() {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    }
+
+    /// The configured server currently chosen.
+    pub fn chosen_server(&self) -> Option<api::Server> {
+        let name = self.server.get();
+        self.config.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.as_ref().ok())
+                .and_then(|c| c.servers.iter().find(|s| s.name == name).cloned())
+        })
+    }
+}
+
+thread_local! {
+    /// The page's one session: a global rather than a context, so event handlers and async
+    /// tasks (which run outside any reactive owner) reach it too.
+    static SESSION: std::cell::OnceCell<Session> = const { std::cell::OnceCell::new() };
+}
+
+/// The page's session (set up by [`App`]).
+pub fn session() -> Session {
+    SESSION.with(|cell| *cell.get().expect("the App sets the session up first"))
+}
+
+/// A link inside the page: followed without a reload (a modified click opens as usual).
+#[component]
+pub fn Link(href: String, children: Children) -> impl IntoView {
+    let target = href.clone();
+    view! {
+        <a href=href on:click=move |ev: leptos::ev::MouseEvent| {
+            if ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+                return;
+            }
+            ev.prevent_default();
+            session().navigate(&target);
+        }>{children()}</a>
+    }
 }
 
 fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-/// The generated files with a viewer for the selected one.
-#[component]
-fn Files(files: Vec<GeneratedFile>, elapsed_ms: f64) -> impl IntoView {
-    let selected = RwSignal::new(1usize);
-    let contents: Vec<String> = files.iter().map(|f| f.content.clone()).collect();
-    let rows = files
-        .into_iter()
-        .enumerate()
-        .map(|(index, file)| {
-            let id = file
-                .path
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(".yaml")
-                .to_string();
-            view! {
-                <tr class:selected=move || selected.get() == index>
-                    <td>
-                        <button type="button" id=format!("show-{id}") on:click=move |_| selected.set(index)>
-                            <code>{file.path.clone()}</code>
-                        </button>
-                    </td>
-                    <td class="size">{format!("{} B", file.content.len())}</td>
-                    <td><code id=format!("sha256-{id}") title="sha256">{file.sha256.clone()}</code></td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <p id="generation-time" class="hint">{format!("generated in the browser in {elapsed_ms:.1} ms")}</p>
-        <table id="files">
-            <thead><tr><th>"File"</th><th>"Size"</th><th>"sha256"</th></tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
-        <pre id="file-content">{move || contents.get(selected.get()).cloned().unwrap_or_default()}</pre>
-    }
+    js_sys::Date::now()
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let namespace = RwSignal::new(Namespace::DEFAULT.to_string());
-    let branch = RwSignal::new(BranchName::DEFAULT.to_string());
-    let path = RwSignal::new("clusters/my-cluster".to_string());
-    let interval = RwSignal::new(Interval::DEFAULT.to_string());
-    let url = RwSignal::new(DEFAULT_URL.to_string());
-
-    let parsed_namespace = validated(namespace, Namespace::parse);
-    let parsed_branch = validated(branch, BranchName::parse);
-    let parsed_path = validated(path, RelativePath::parse);
-    let parsed_interval = validated(interval, Interval::parse);
-    let parsed_url = validated(url, GitUrl::parse);
-
-    let options = Memo::new(move |_| {
-        Some(FormOptions {
-            namespace: parsed_namespace.get().ok()?,
-            branch: parsed_branch.get().ok()?,
-            path: parsed_path.get().ok()?,
-            interval: parsed_interval.get().ok()?,
-            url: parsed_url.get().ok()?,
-        })
+    let session = Session {
+        config: RwSignal::new(None),
+        server: RwSignal::new(String::new()),
+        token: RwSignal::new(String::new()),
+        identity: RwSignal::new(None),
+        now: RwSignal::new(now_ms()),
+        route: RwSignal::new(Route::of(&current_path())),
+    };
+    SESSION.with(|cell| {
+        let _ = cell.set(session);
     });
+    leptos::task::spawn_local(async move {
+        let config = api::page_config().await;
+        if let Ok(config) = &config
+            && let Some(first) = config.servers.first()
+        {
+            session.server.set(first.name.clone());
+        }
+        session.config.set(Some(config));
+    });
+    let _ = set_interval_with_handle(
+        move || session.now.set(now_ms()),
+        std::time::Duration::from_millis(500),
+    );
+    let _ = window_event_listener(leptos::ev::popstate, move |_| {
+        session.route.set(Route::of(&current_path()));
+    });
+    // The form keeps its values while the user looks at a run or the history.
+    let form = form::FormState::new();
 
-    let release = LocalResource::new(load_release);
-
-    let generated = move || {
-        let options = options.get()?;
-        let release = release.get()?;
-        Some(release.map(|release| {
-            let started = now_ms();
-            let files = generate_files(&release, &options);
-            (release.version.clone(), files, now_ms() - started)
-        }))
+    let nav_class = move |route: Route| {
+        move || {
+            let current = session.route.get();
+            let active = match (&current, &route) {
+                (Route::Run(_), Route::Form) => false,
+                (a, b) => a == b,
+            };
+            if active { "active" } else { "" }
+        }
     };
-
-    let summary = move || {
-        let options = options.get()?;
-        Some((
-            deploy_key_label(
-                &options.namespace,
-                &options.branch,
-                DEFAULT_SECRET_NAME,
-                Some(&options.path),
-            ),
-            options.path.to_string(),
-            options.interval.to_string(),
-        ))
-    };
-
-    // The token stays in this signal: never stored, never sent anywhere but the relay.
-    let token = RwSignal::new(String::new());
-    let connection = RwSignal::new(None::<Result<String, String>>);
-    let connect = move |_| {
-        let token = token.get_untracked();
-        connection.set(Some(Ok("Connecting…".to_string())));
-        leptos::task::spawn_local(async move {
-            connection.set(Some(bitbucket::connect(token).await));
-        });
-    };
-
     view! {
-        <header>
-            <h1>"fluxstrap"</h1>
-            <p class="tagline">"Bootstrap Flux from a Bitbucket Server repository"</p>
+        <header class="top">
+            <div class="brand">
+                <span class="logo" aria-hidden="true">"⎈"</span>
+                <span class="name">"fluxstrap"</span>
+                <span class="tagline">"Bootstrap Flux from Bitbucket Server"</span>
+            </div>
+            <nav aria-label="Main">
+                <span class=nav_class(Route::Form)><Link href="/".into()>"New bootstrap"</Link></span>
+                <span class=nav_class(Route::History)><Link href="/history".into()>"History"</Link></span>
+            </nav>
+            <span class="who">
+                {move || session.identity.get().map(|i| i.user)}
+            </span>
         </header>
         <main>
-            <form id="options" on:submit=|ev| ev.prevent_default()>
-                <h2>"Bitbucket Server"</h2>
-                <div class="field">
-                    <label for="token">"HTTP access token"</label>
-                    <input id="token" type="password" autocomplete="off"
-                        prop:value=move || token.get()
-                        on:input=move |ev| token.set(event_target_value(&ev))/>
-                    <p class="hint">"Used for this page's requests only; never stored."</p>
-                    <button type="button" id="connect" on:click=connect>"Connect"</button>
-                    <p id="bitbucket-status" class:error=move || matches!(connection.get(), Some(Err(_)))>
-                        {move || match connection.get() {
-                            Some(Ok(text)) | Some(Err(text)) => text,
-                            None => String::new(),
-                        }}
-                    </p>
-                </div>
-                <h2>"Flux options"</h2>
-                <Field name="namespace" label="Namespace" hint="Kubernetes namespace of the Flux controllers (a DNS label)."
-                    value=namespace error=error_of(parsed_namespace)/>
-                <Field name="branch" label="Branch" hint="Git branch Flux syncs from."
-                    value=branch error=error_of(parsed_branch)/>
-                <Field name="path" label="Path" hint="Directory of this cluster in the repository."
-                    value=path error=error_of(parsed_path)/>
-                <Field name="interval" label="Interval" hint="How often Flux fetches the branch (Go duration: 1m, 30s, 1h)."
-                    value=interval error=error_of(parsed_interval)/>
-                <Field name="url" label="Repository URL" hint="What the cluster clones: ssh://git@host:7999/KEY/repo (deploy key) or https://host/scm/KEY/repo.git (token)."
-                    value=url error=error_of(parsed_url)/>
-            </form>
-            <section id="preview" aria-live="polite" class:stale=move || options.get().is_none()>
-                <h2>"Preview"</h2>
-                {move || match summary() {
-                    Some((label, sync_path, interval)) => view! {
-                        <dl>
-                            <dt>"Deploy key label"</dt>
-                            <dd id="preview-label"><code>{label}</code></dd>
-                            <dt>"Kustomization path"</dt>
-                            <dd id="preview-path"><code>{sync_path}</code></dd>
-                            <dt>"Sync interval"</dt>
-                            <dd id="preview-interval"><code>{interval}</code></dd>
-                        </dl>
-                    }.into_any(),
-                    None => view! {
-                        <p id="preview-invalid">"Fix the highlighted fields to see the preview."</p>
-                    }.into_any(),
-                }}
-                <h3>"Files written to git"</h3>
-                {move || match generated() {
-                    None => view! { <p id="files-status" class="hint">"Loading the Flux release…"</p> }.into_any(),
-                    Some(Err(error)) => view! { <p id="files-error" class="error">{error}</p> }.into_any(),
-                    Some(Ok((version, Ok(files), elapsed))) => view! {
-                        <p class="hint">"Flux " <span id="flux-version">{version}</span>
-                            " — an existing kustomization.yaml is kept as it is."</p>
-                        <Files files=files elapsed_ms=elapsed/>
-                    }.into_any(),
-                    Some(Ok((_, Err(error), _))) => view! { <p id="files-error" class="error">{error}</p> }.into_any(),
-                }}
-            </section>
+            {move || match session.config.get() {
+                Some(Err(error)) => view! {
+                    <section class="card error-card" role="alert">
+                        <h1>"The fluxstrap server is not answering"</h1>
+                        <p>{error}</p>
+                        <p>"Reload the page in a moment; if it persists, tell whoever runs fluxstrap."</p>
+                    </section>
+                }.into_any(),
+                _ => match session.route.get() {
+                    Route::Form => view! { <form::FormPage state=form/> }.into_any(),
+                    Route::Run(id) => view! { <run::RunPage id=id/> }.into_any(),
+                    Route::History => view! { <history::HistoryPage/> }.into_any(),
+                },
+            }}
         </main>
     }
 }

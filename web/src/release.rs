@@ -3,81 +3,34 @@
 use std::sync::Arc;
 
 use fluxstrap_core::bootstrap::generated_files;
-use fluxstrap_core::install::{Distribution, InstallFlags};
-use fluxstrap_core::options::{BranchName, GitUrl, Interval, Namespace, RelativePath};
-use fluxstrap_core::sync::{DEFAULT_SECRET_NAME, Submodules, SyncOptions};
+use fluxstrap_core::install::{Distribution, InstallOptions};
+use fluxstrap_core::sync::SyncOptions;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// The release manifests, parsed once.
 pub struct Release {
-    pub version: String,
     pub distribution: Distribution,
 }
 
 #[derive(Deserialize)]
 struct ReleaseIndex {
-    version: String,
     files: Vec<String>,
 }
 
-async fn get(url: &str) -> Result<gloo_net::http::Response, String> {
-    let response = gloo_net::http::Request::get(url)
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the fluxstrap server: {e}"))?;
-    if response.ok() {
-        return Ok(response);
+/// Loads a release's files from `/api/flux/{version}`.
+pub async fn load_release(version: String) -> Result<Arc<Release>, String> {
+    if version.is_empty() {
+        return Err("the server offers no Flux version".to_string());
     }
-    #[derive(Deserialize)]
-    struct ApiError {
-        error: String,
-    }
-    Err(match response.json::<ApiError>().await {
-        Ok(body) => body.error,
-        Err(_) => format!("{url} answered {}", response.status()),
-    })
-}
-
-/// Something `/api/config` names.
-#[derive(Deserialize, Clone)]
-pub struct Named {
-    pub name: String,
-}
-
-/// What the server offers (`/api/config`): its Bitbucket servers and Flux versions, the
-/// default first.
-#[derive(Deserialize, Clone)]
-pub struct PageConfig {
-    pub servers: Vec<Named>,
-    pub versions: Vec<Named>,
-}
-
-/// The server's offer.
-pub async fn page_config() -> Result<PageConfig, String> {
-    get("/api/config")
-        .await?
-        .json()
-        .await
-        .map_err(|e| format!("unexpected answer from /api/config: {e}"))
-}
-
-/// Loads the default release's files from `/api/flux/{version}`.
-pub async fn load_release() -> Result<Arc<Release>, String> {
-    let config = page_config().await?;
-    let version = config
-        .versions
-        .first()
-        .map(|v| v.name.clone())
-        .ok_or("the server offers no Flux version")?;
-    let index: ReleaseIndex = get(&format!("/api/flux/{version}"))
+    let index: ReleaseIndex = crate::api::get(&format!("/api/flux/{version}"))
         .await?
         .json()
         .await
         .map_err(|e| format!("unexpected answer from /api/flux/{version}: {e}"))?;
     let mut files = Vec::with_capacity(index.files.len());
     for name in index.files {
-        let bytes = get(&format!("/api/flux/{version}/{name}"))
+        let bytes = crate::api::get(&format!("/api/flux/{version}/{name}"))
             .await?
             .binary()
             .await
@@ -85,20 +38,7 @@ pub async fn load_release() -> Result<Arc<Release>, String> {
         files.push((name, bytes));
     }
     let distribution = Distribution::from_files(files).map_err(|e| e.to_string())?;
-    Ok(Arc::new(Release {
-        version: index.version,
-        distribution,
-    }))
-}
-
-/// The validated form.
-#[derive(Clone, PartialEq)]
-pub struct FormOptions {
-    pub namespace: Namespace,
-    pub branch: BranchName,
-    pub path: RelativePath,
-    pub interval: Interval,
-    pub url: GitUrl,
+    Ok(Arc::new(Release { distribution }))
 }
 
 /// One file fluxstrap would write to git.
@@ -123,28 +63,15 @@ impl GeneratedFile {
     }
 }
 
-/// The three files of `<path>/<namespace>/`, as `flux bootstrap` writes them.
+/// The three files of `<path>/<namespace>/`, as the bootstrap writes them for `options`, with
+/// the cluster cloning `sync_url`.
 pub fn generate_files(
     release: &Release,
-    options: &FormOptions,
+    install: &InstallOptions,
+    sync: &SyncOptions,
 ) -> Result<Vec<GeneratedFile>, String> {
-    let mut flags = InstallFlags::defaults(&release.version);
-    flags.namespace = options.namespace.to_string();
-    let install = flags.to_options().map_err(|e| e.to_string())?;
-    let sync = SyncOptions {
-        version: install.version.clone(),
-        namespace: options.namespace.clone(),
-        url: options.url.to_string(),
-        branch: options.branch.clone(),
-        interval: options.interval,
-        secret_name: DEFAULT_SECRET_NAME.to_string(),
-        target_path: options.path.to_string(),
-        submodules: Submodules::Ignore,
-        sparse_checkout: Vec::new(),
-    };
     // The file set and its contents are core's, as the bootstrap engine writes them.
-    let files =
-        generated_files(&release.distribution, &install, &sync).map_err(|e| e.to_string())?;
+    let files = generated_files(&release.distribution, install, sync).map_err(|e| e.to_string())?;
     Ok(files
         .into_iter()
         .map(|file| GeneratedFile::new(file.path, file.content))
