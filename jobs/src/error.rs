@@ -16,6 +16,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The database could not be opened, configured or migrated.
+    #[cfg(feature = "sqlite")]
     #[error("cannot open the job database {}: {source}", path.display())]
     Open {
         /// The database file.
@@ -79,6 +80,7 @@ pub enum Error {
         state: String,
     },
     /// Any other SQLite failure.
+    #[cfg(feature = "sqlite")]
     #[error("job database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -12,6 +12,9 @@
 //! URL will need a store they share (Postgres); keeping the trait small and free of SQLite
 //! types lets that store be added beside this one without touching the server.
 //!
+//! The model (records, states, pages) builds without SQLite (`default-features = false`), so
+//! the page reads the server's answers into the very same types.
+//!
 //! # No secrets
 //! Tokens and private keys never reach the store: the caller strips them from the request
 //! before building a [`NewJob`], and events and results it logs carry none. The store has no
@@ -21,10 +24,12 @@
 
 mod error;
 mod model;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use error::{Error, Result};
 pub use model::{JobFilter, JobPage, JobRecord, JobState, NewJob, StateCounts, StoredEvent};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// Where `fluxstrap serve` keeps its jobs.

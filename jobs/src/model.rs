@@ -144,6 +144,7 @@ pub struct JobRecord {
 
 impl JobRecord {
     /// The record of a job just accepted: queued, nothing happened yet.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // only stores build records
     pub(crate) fn queued(job: &NewJob) -> Self {
         Self {
             id: job.id.clone(),

@@ -109,53 +109,17 @@ pub async fn page_config() -> Result<PageConfig, String> {
     get_json("/api/config").await
 }
 
-/// One step of a job with its duration, as `GET /api/bootstraps/{id}` reports it.
-#[derive(Deserialize, Clone, PartialEq, Debug, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct StepTime {
-    pub step: String,
-    pub seconds: f64,
-}
+/// Jobs as the server reports them: the store's own types, built without SQLite.
+pub use fluxstrap_jobs::{JobPage, JobRecord};
 
-/// A job as the server reports it.
-#[derive(Deserialize, Clone, PartialEq, Debug, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Job {
-    pub id: String,
-    pub created_at: String,
-    pub started_by: String,
-    pub server: String,
-    pub cluster: String,
-    pub repository: String,
-    pub branch: String,
-    pub path: String,
-    pub namespace: String,
-    pub state: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub error: Option<String>,
-    pub result: Option<Value>,
-    pub rerun_of: Option<String>,
-    pub steps: Vec<StepTime>,
-}
-
-impl Job {
-    /// Seconds from start to end (to `now_ms` while it runs), when it started.
-    pub fn seconds(&self, now_ms: f64) -> Option<f64> {
-        let started = parse_time(self.started_at.as_deref()?)?;
-        let finished = match self.finished_at.as_deref() {
-            Some(at) => parse_time(at)?,
-            None => now_ms,
-        };
-        Some(((finished - started) / 1000.0).max(0.0))
-    }
-}
-
-/// A page of the history.
-#[derive(Deserialize, Clone, PartialEq, Debug, Default)]
-#[serde(default)]
-pub struct JobPage {
-    pub values: Vec<Job>,
+/// Seconds from a job's start to its end (to `now_ms` while it runs), once it started.
+pub fn job_seconds(job: &JobRecord, now_ms: f64) -> Option<f64> {
+    let started = parse_time(job.started_at.as_deref()?)?;
+    let finished = match job.finished_at.as_deref() {
+        Some(at) => parse_time(at)?,
+        None => now_ms,
+    };
+    Some(((finished - started) / 1000.0).max(0.0))
 }
 
 /// An RFC 3339 time as milliseconds since the epoch.

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{JobPage, get_json, human_seconds, local_time};
+use crate::api::{JobPage, get_json, human_seconds, job_seconds, local_time};
 use crate::{Link, session};
 
 #[component]
@@ -35,14 +35,14 @@ pub fn HistoryPage() -> impl IntoView {
                                     let href = format!("/runs/{}", job.id);
                                     let id = job.id.clone();
                                     view! {
-                                        <tr data-testid="job-row" data-id=job.id.clone() data-state=job.state.clone()>
+                                        <tr data-testid="job-row" data-id=job.id.clone() data-state=job.state.as_str()>
                                             <td><Link href=href><code>{id}</code></Link></td>
-                                            <td><span class=format!("badge state {}", job.state)>{job.state.clone()}</span></td>
+                                            <td><span class=format!("badge state {}", job.state)>{job.state.as_str()}</span></td>
                                             <td>{job.cluster.clone()}</td>
                                             <td><code>{format!("{}#{}:{}", job.repository, job.branch, if job.path.is_empty() { "." } else { &job.path })}</code></td>
                                             <td>{job.started_by.clone()}</td>
                                             <td>{local_time(&job.created_at)}</td>
-                                            <td>{move || duration.seconds(s.now.get()).map(human_seconds).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{move || job_seconds(&duration, s.now.get()).map(human_seconds).unwrap_or_else(|| "—".into())}</td>
                                         </tr>
                                     }
                                 }).collect_view()}

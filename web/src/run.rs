@@ -8,7 +8,9 @@ use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::api::{Job, get_json, human_seconds, local_time, parse_time, post_json};
+use crate::api::{
+    JobRecord, get_json, human_seconds, job_seconds, local_time, parse_time, post_json,
+};
 use crate::{Link, session};
 
 /// One `progress` event of the stream.
@@ -135,7 +137,7 @@ fn follow(
 #[component]
 pub fn RunPage(id: String) -> impl IntoView {
     let s = session();
-    let job = RwSignal::new(None::<Result<Job, String>>);
+    let job = RwSignal::new(None::<Result<JobRecord, String>>);
     let lines = RwSignal::new(Vec::<Line>::new());
     let state = RwSignal::new("queued".to_string());
     let reconnecting = RwSignal::new(false);
@@ -146,11 +148,11 @@ pub fn RunPage(id: String) -> impl IntoView {
         move || {
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                let record = get_json::<Job>(&format!("/api/bootstraps/{id}")).await;
+                let record = get_json::<JobRecord>(&format!("/api/bootstraps/{id}")).await;
                 if let Ok(record) = &record
-                    && (finished(&record.state) || !finished(&state.get_untracked()))
+                    && (finished(record.state.as_str()) || !finished(&state.get_untracked()))
                 {
-                    state.set(record.state.clone());
+                    state.set(record.state.as_str().to_string());
                 }
                 job.set(Some(record));
             });
@@ -305,7 +307,7 @@ pub fn RunPage(id: String) -> impl IntoView {
                     <div><dt>"Path"</dt><dd><code>{if r.path.is_empty() { ".".to_string() } else { r.path.clone() }}</code></dd></div>
                     <div><dt>"Started by"</dt><dd>{r.started_by.clone()}</dd></div>
                     <div><dt>"Created"</dt><dd>{local_time(&r.created_at)}</dd></div>
-                    <div><dt>"Duration"</dt><dd data-testid="job-duration">{move || r.seconds(s.now.get()).map(human_seconds).unwrap_or_else(|| "—".into())}</dd></div>
+                    <div><dt>"Duration"</dt><dd data-testid="job-duration">{move || job_seconds(&r, s.now.get()).map(human_seconds).unwrap_or_else(|| "—".into())}</dd></div>
                 </dl>
             })}
             {move || match job.get() {
