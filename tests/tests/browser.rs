@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use fluxstrap_testkit::Curl;
 use fluxstrap_testkit::browser::Browser;
 use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, shared, web_dir, workspace_binary};
 use fluxstrap_testkit::process::{SandboxUp, start_fluxstrap_serve};
+use fluxstrap_testkit::{Curl, Git, TempDir};
 
 /// WebDriver's Tab key: typing it leaves the field (a change event, then blur).
 const TAB: &str = "\u{e004}";
@@ -154,6 +154,52 @@ async fn count(client: &Client, css: &str) -> usize {
 
 async fn is_disabled(client: &Client, id: &str) -> bool {
     attr(client, &testid(id), "disabled").await.is_some()
+}
+
+/// Whether the page fetched the git reader (`/git.js`), which it may only do for a diff.
+async fn git_reader_loaded(client: &Client) -> bool {
+    client
+        .execute(
+            "return performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname === '/git.js');",
+            vec![],
+        )
+        .await
+        .expect("reading the resource timings")
+        .as_bool()
+        .unwrap_or(false)
+}
+
+/// Pushes a commit to `main` of the sandbox's repository `slug` (in its seeded project) that
+/// replaces `old` by `new` in `path`, with the real git as the sandbox's user.
+fn push_edit(
+    settings: &fluxstrap_testkit::process::Settings,
+    slug: &str,
+    path: &str,
+    old: &str,
+    new: &str,
+) {
+    let work = TempDir::new("browser-edit");
+    let git = Git::new(work.path())
+        .bearer(&settings["BITBUCKET_TOKEN"])
+        .ca_file(std::path::Path::new(&settings["BITBUCKET_CA_FILE"]));
+    let url = format!(
+        "{}/scm/{}/{slug}.git",
+        settings["BITBUCKET_URL"].trim_end_matches('/'),
+        settings["BITBUCKET_PROJECT"].to_lowercase()
+    );
+    git.run(&["clone", "-q", "--branch", "main", &url, "."]);
+    let file = work.join(path);
+    let text = std::fs::read_to_string(&file).expect("the bootstrap wrote the file");
+    assert!(text.contains(old), "{path} has no {old:?}:\n{text}");
+    std::fs::write(&file, text.replacen(old, new, 1)).unwrap();
+    git.run(&[
+        "commit",
+        "-q",
+        "-a",
+        "-m",
+        "Change the sync interval by hand",
+    ]);
+    git.run(&["push", "-q", "origin", "HEAD:main"]);
 }
 
 /// Without a configuration: the preview, computed in the browser by core in wasm from the
@@ -320,6 +366,10 @@ async fn the_whole_flow_from_connect_to_healthy() {
         text(&client, &format!("{} option:checked", testid("server"))).await,
         "sandbox"
     );
+    assert!(
+        !git_reader_loaded(&client).await,
+        "the page loaded the git reader before a diff was needed"
+    );
     save_screenshot(&client, "browser-1-start.png").await;
 
     // A bad token: the page says so and what to do; nothing starts.
@@ -411,6 +461,18 @@ async fn the_whole_flow_from_connect_to_healthy() {
         !command.contains(&settings["BITBUCKET_TOKEN"]),
         "the token is in the command: {command}"
     );
+    // A repository that does not exist yet: every file is new, and nothing needs reading.
+    wait_for_contains(
+        &client,
+        &testid("diff-counts"),
+        "3 added · 0 changed · 0 unchanged",
+        10,
+    )
+    .await;
+    assert!(
+        !git_reader_loaded(&client).await,
+        "the page loaded the git reader for a repository that does not exist"
+    );
     save_screenshot(&client, "browser-3-target.png").await;
 
     // The plan: the server's dry run, nothing recorded.
@@ -496,6 +558,80 @@ async fn the_whole_flow_from_connect_to_healthy() {
         "a double click started more than one job"
     );
     save_screenshot(&client, "browser-6-healthy.png").await;
+
+    // Someone edits a file the bootstrap wrote; back on the form (same options), the preview's
+    // diff shows that change, read from the branch by isomorphic-git over the relay.
+    let sync_path = "clusters/page/flux-system/gotk-sync.yaml";
+    let (generated_line, edited_line) = ("  interval: 1m0s\n", "  interval: 5m0s\n");
+    push_edit(
+        settings,
+        "page-fleet",
+        sync_path,
+        generated_line,
+        edited_line,
+    );
+    let started = Instant::now();
+    element(&client, "header nav a[href=\"/\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let sync_button = format!("{sync_row} button");
+    wait_for_element(&client, &sync_button, 20, "the form again").await;
+    element(&client, &sync_button).await.click().await.unwrap();
+    let diff = wait_for_contains(&client, &testid("diff"), "-  interval: 5m0s", 120).await;
+    println!(
+        "browser: the first diff (git reader loaded, branch cloned) took {}",
+        millis(started.elapsed())
+    );
+    assert!(git_reader_loaded(&client).await);
+    assert!(diff.contains("+  interval: 1m0s"), "{diff}");
+    assert!(diff.contains("1 changed · 2 unchanged"), "{diff}");
+    assert_eq!(
+        attr(&client, &testid("diff"), "data-change")
+            .await
+            .as_deref(),
+        Some("changed")
+    );
+    assert_eq!(
+        attr(&client, &sync_row, "data-change").await.as_deref(),
+        Some("changed")
+    );
+    for line in client
+        .find_all(Locator::Css(&format!("{} .line.del", testid("diff"))))
+        .await
+        .unwrap()
+    {
+        assert_eq!(line.text().await.unwrap(), "-  interval: 5m0s");
+    }
+    client
+        .execute(
+            "document.querySelector('[data-testid=\"diff\"]').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await
+        .expect("scrolling to the diff");
+    save_screenshot(&client, "browser-diff.png").await;
+    // The file nobody changed says so.
+    let components_row = format!("{}[data-path$=\"/gotk-components.yaml\"]", testid("file"));
+    element(&client, &format!("{components_row} button"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_contains(&client, &testid("diff"), "No change", 20).await;
+    assert_eq!(
+        attr(&client, &testid("diff"), "data-change")
+            .await
+            .as_deref(),
+        Some("unchanged")
+    );
+    assert_eq!(
+        attr(&client, &components_row, "data-change")
+            .await
+            .as_deref(),
+        Some("unchanged")
+    );
 
     // The history lists it, and its row leads back to the run.
     element(&client, "header nav a[href=\"/history\"]")

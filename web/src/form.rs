@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use crate::bitbucket::{ProjectChoice, Relay, RepositoryState};
+use crate::diff::{Base, DiffView, Target, base_of};
 use crate::release::{GeneratedFile, generate_files, load_release};
 use crate::session;
 use crate::validate::{Checked, Problem, body_flags, check, offered};
@@ -421,6 +422,63 @@ pub fn FormPage(state: FormState) -> impl IntoView {
         },
     );
 
+    // The diff: what the target branch holds at the previewed paths, read again when the
+    // target, the paths or the generation change (each visit of the form and each Retry is a
+    // new generation, so a branch changed meanwhile is read afresh).
+    let diff_target = Memo::new(move |_| -> Target {
+        if s.identity.get().is_none() {
+            return Target::Waiting("Connect to compare the files with the repository.".into());
+        }
+        match state.repository.get() {
+            RepositoryState::Unknown => {
+                Target::Waiting("Choose the owner and the repository to compare with.".into())
+            }
+            RepositoryState::Checking => Target::Waiting("Looking the repository up…".into()),
+            RepositoryState::Failed(error) => {
+                Target::Waiting(format!("Cannot compare with the repository: {error}"))
+            }
+            RepositoryState::Missing => {
+                Target::Nothing("The repository does not exist yet: every file is new.".into())
+            }
+            RepositoryState::Empty(_) => {
+                Target::Nothing("The repository is empty: every file is new.".into())
+            }
+            RepositoryState::Exists(repository, branches) => {
+                let branch = state.field("branch").get();
+                if branches.contains(&branch) {
+                    Target::Branch {
+                        server: s.server.get(),
+                        project: repository.project.key.clone(),
+                        slug: repository.slug.clone(),
+                        branch,
+                    }
+                } else {
+                    Target::Nothing(format!("Branch {branch} is new: every file is new."))
+                }
+            }
+        }
+    });
+    let paths = Memo::new(move |_| -> Vec<String> {
+        files.with(|files| match files {
+            Some(Ok(list)) => list.iter().map(|f| f.path.clone()).collect(),
+            _ => Vec::new(),
+        })
+    });
+    let generation = RwSignal::new(crate::diff::next_generation());
+    let branch_files = LocalResource::new(move || {
+        let target = diff_target.get();
+        let paths = paths.get();
+        let generation = generation.get();
+        let token = s.token.get_untracked();
+        crate::diff::read(target, paths, token, generation)
+    });
+    let base = Memo::new(move |_| base_of(&diff_target.get(), branch_files.get()));
+    let retry = Callback::new(move |()| generation.set(crate::diff::next_generation()));
+    // Back on the form: the repository may have changed meanwhile (a bootstrap, a push).
+    if s.identity.get_untracked().is_some() {
+        refresh_repository(state);
+    }
+
     // Target: the clusters that allow the chosen project.
     let clusters = Memo::new(move |_| {
         let key = state.project_key();
@@ -707,7 +765,7 @@ pub fn FormPage(state: FormState) -> impl IntoView {
                 <div class="review">
                     <section class="card" aria-labelledby="preview-title" aria-busy=move || files.get().is_none()>
                         <h2 id="preview-title"><span class="num">"4"</span>"Preview"</h2>
-                        <Preview files/>
+                        <Preview files base retry/>
                         <h3>"Equivalent flux command"</h3>
                         {move || match command() {
                             Some(command) => view! {
@@ -776,7 +834,11 @@ fn human_size(bytes: usize) -> String {
 
 /// The generated files: a table (path, size, sha256) and the selected file's text.
 #[component]
-fn Preview(files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>) -> impl IntoView {
+fn Preview(
+    files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>,
+    base: Memo<Base>,
+    retry: Callback<()>,
+) -> impl IntoView {
     // gotk-sync.yaml first: the short file that says what the cluster syncs.
     let selected = RwSignal::new(1usize);
     move || {
@@ -793,8 +855,13 @@ fn Preview(files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>) -> impl
                 .enumerate()
                 .map(|(index, file)| {
                     let name = file.path.rsplit('/').next().unwrap_or_default().to_string();
+                    let change = {
+                        let file = file.clone();
+                        Memo::new(move |_| base.with(|base| base.change(&file)).map(|c| c.label()))
+                    };
                     view! {
                         <tr data-testid="file" data-path=file.path.clone() data-sha256=file.sha256.clone()
+                            data-change=change
                             class:selected=move || selected.get() == index>
                             <td>
                                 <button type="button" class="link" aria-pressed=move || (selected.get() == index).to_string()
@@ -804,6 +871,7 @@ fn Preview(files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>) -> impl
                                 <span class="sr-only">{name}</span>
                             </td>
                             <td class="size">{human_size(file.content.len())}</td>
+                            <td>{move || change.get().map(|label| view! { <span class=format!("badge change {label}")>{label}</span> })}</td>
                             <td><code class="sha" title="sha256">{file.sha256.clone()}</code></td>
                         </tr>
                     }
@@ -819,11 +887,13 @@ fn Preview(files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>) -> impl
                 </p>
                 <div class="table-scroll">
                     <table class="files">
-                        <thead><tr><th scope="col">"File"</th><th scope="col">"Size"</th><th scope="col">"sha256"</th></tr></thead>
+                        <thead><tr><th scope="col">"File"</th><th scope="col">"Size"</th><th scope="col">"Change"</th><th scope="col">"sha256"</th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
                 <pre class="file-content" data-testid="file-content" tabindex="0">{content}</pre>
+                <h3>"Changes in the repository"</h3>
+                <DiffView files=list.clone() selected base retry/>
             }
             .into_any()
         }

@@ -7,6 +7,7 @@
 
 mod api;
 mod bitbucket;
+mod diff;
 mod form;
 mod history;
 mod release;
