@@ -7,6 +7,7 @@ import { clone, readBlob, resolveRef } from 'isomorphic-git';
 
 const git = { clone, readBlob, resolveRef };
 import http from 'isomorphic-git/http/web';
+import { createTwoFilesPatch } from 'diff';
 
 /** A node-style error with the `code` isomorphic-git looks at. */
 function fsError(code, path) {
@@ -218,4 +219,16 @@ export async function readBranch(key, url, branch, token, paths) {
   } catch (error) {
     throw new Error(describe(error));
   }
+}
+
+/**
+ * The unified diff of `oldText` to `newText` for `path` (`a/` and `b/` headers, 3 lines of
+ * context), as git shows it; jsdiff's leading `===` separator line is left out. The diff runs
+ * here, in the lazily loaded module, so the page's first download carries no diff algorithm.
+ */
+export function unifiedDiff(path, oldText, newText) {
+  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, oldText, newText, undefined, undefined, {
+    context: 3,
+  });
+  return patch.startsWith('=') ? patch.slice(patch.indexOf('\n') + 1) : patch;
 }

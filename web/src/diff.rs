@@ -2,12 +2,12 @@
 //! isomorphic-git (`/git.js`, one ES module esbuild bundles from `web/js/git-entry.js`),
 //! imported only when a diff is first needed, over the server's read-only git relay
 //! (`/api/git/{server}/scm/{PROJECT}/{slug}.git`) with the in-memory token in an Authorization
-//! header; the diff itself is core's [`unified_diff`].
+//! header. Changed files are diffed by jsdiff in the same module (already loaded once the branch
+//! was read), so the page's first download carries no diff algorithm.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fluxstrap_core::bootstrap::plan::unified_diff;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -15,8 +15,15 @@ use wasm_bindgen::prelude::*;
 use crate::release::GeneratedFile;
 
 #[wasm_bindgen(inline_js = r#"
+let git = null;
 export function read_branch(key, url, branch, token, paths) {
-  return import('/git.js').then((git) => git.readBranch(key, url, branch, token, paths));
+  return import('/git.js').then((module) => {
+    git = module;
+    return module.readBranch(key, url, branch, token, paths);
+  });
+}
+export function unified_diff(path, oldText, newText) {
+  return git ? git.unifiedDiff(path, oldText, newText) : undefined;
 }
 "#)]
 extern "C" {
@@ -29,6 +36,27 @@ extern "C" {
         token: &str,
         paths: js_sys::Array,
     ) -> js_sys::Promise;
+
+    /// `unifiedDiff` of `/git.js`; `None` before the module was loaded.
+    #[wasm_bindgen(js_name = unified_diff)]
+    fn unified_diff_js(path: &str, old: &str, new: &str) -> Option<String>;
+}
+
+/// The unified diff of the branch's `old` to the generated `new` (`a/`, `b/` headers, 3 lines of
+/// context); empty when they are equal. A new file needs no algorithm: every line is added.
+fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
+    match old {
+        Some(old) if old == new => String::new(),
+        // The branch was read, so the module that diffs is loaded.
+        Some(old) => unified_diff_js(path, old, new).unwrap_or_default(),
+        None => {
+            let added: String = new.lines().map(|line| format!("+{line}\n")).collect();
+            format!(
+                "--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{} @@\n{added}",
+                new.lines().count()
+            )
+        }
+    }
 }
 
 /// What the previewed files are compared with.
