@@ -31,6 +31,14 @@ pub struct BitbucketRelay {
 }
 
 impl BitbucketRelay {
+    /// The upstream URL of `path` (checked) with `query`.
+    fn url(&self, path: &str, query: Option<&str>) -> String {
+        match query {
+            Some(query) => format!("{}/{path}?{query}", self.base_url),
+            None => format!("{}/{path}", self.base_url),
+        }
+    }
+
     /// A relay to `base_url`, trusting `ca_file` in addition to the system's roots.
     pub fn new(base_url: &str, ca_file: Option<&std::path::Path>) -> Result<Self> {
         Ok(Self {
@@ -193,11 +201,16 @@ pub async fn relay(
     body: Bytes,
 ) -> Result<Response> {
     let outcome = rest(&state, method, &server, &path, query, &headers, body).await;
+    counted(&state, Relay::Rest, outcome)
+}
+
+/// `outcome`, counted in the metrics by the status it answers with (refusals included).
+fn counted(state: &AppState, relay: Relay, outcome: Result<Response>) -> Result<Response> {
     let status = match &outcome {
         Ok(response) => response.status().as_u16(),
         Err(error) => error.status().as_u16(),
     };
-    state.metrics.relayed(Relay::Rest, status);
+    state.metrics.relayed(relay, status);
     outcome
 }
 
@@ -219,11 +232,7 @@ async fn rest(
         Method::GET | Method::POST | Method::PUT | Method::DELETE => method,
         other => return Err(Error::RelayMethodRefused(other.to_string())),
     };
-    let mut url = format!("{}/{path}", relay.base_url);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(&query);
-    }
+    let url = relay.url(path, query.as_deref());
     let request = relay
         .client
         .request(method, url)
@@ -267,12 +276,7 @@ pub async fn git_relay(
     body: Bytes,
 ) -> Result<Response> {
     let outcome = git(&state, method, &server, &path, query, &headers, body).await;
-    let status = match &outcome {
-        Ok(response) => response.status().as_u16(),
-        Err(error) => error.status().as_u16(),
-    };
-    state.metrics.relayed(Relay::Git, status);
-    outcome
+    counted(&state, Relay::Git, outcome)
 }
 
 async fn git(
@@ -286,11 +290,7 @@ async fn git(
 ) -> Result<Response> {
     let relay = state.relays.get(server)?;
     check_git_request(&method, path, query.as_deref())?;
-    let mut url = format!("{}/{path}", relay.base_url);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(&query);
-    }
+    let url = relay.url(path, query.as_deref());
     let request = relay.client.request(method, url).body(body);
     let names = [
         header::AUTHORIZATION,
