@@ -350,8 +350,16 @@ async fn the_whole_flow_from_connect_to_healthy() {
         ],
     );
     let settings = &sandbox.settings;
-    let (_server, url) =
-        start_fluxstrap_serve(&web_dir(), &["--config", &settings["FLUXSTRAP_CONFIG"]]);
+    // A data directory of the test's own, so a restarted serve finds the history.
+    let data = fluxstrap_testkit::TempDir::new("browser-serve-data");
+    let data_dir = data.path().display().to_string();
+    let serve_args = [
+        "--config",
+        &settings["FLUXSTRAP_CONFIG"],
+        "--data-dir",
+        &data_dir,
+    ];
+    let (server, url) = start_fluxstrap_serve(&web_dir(), &serve_args);
     let client = Browser::start().await;
 
     let started = Instant::now();
@@ -670,10 +678,74 @@ async fn the_whole_flow_from_connect_to_healthy() {
     .await;
     wait_for_contains(&client, &testid("job"), "all components are healthy", 20).await;
 
+    // serve restarted: the history still lists the job.
+    assert!(server.terminate().success());
+    let (_server, url) = start_fluxstrap_serve(&web_dir(), &serve_args);
+    client.goto(&format!("{url}history")).await.unwrap();
+    wait_for_element(
+        &client,
+        &testid("job-row"),
+        20,
+        "the history after a restart",
+    )
+    .await;
+    let row = text(&client, &testid("job-row")).await;
+    assert!(row.contains(&id), "the job after serve restarted: {row}");
+
     // A phone's width.
     client.set_window_size(360, 800).await.unwrap();
     client.goto(&url).await.unwrap();
     wait_for_element(&client, &testid("file"), 60, "the preview on a phone").await;
     save_screenshot(&client, "browser-8-phone.png").await;
+    client.close().await;
+}
+
+/// A project that no configured cluster allows: the page says so, offers no cluster, and
+/// nothing can be started.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_project_no_cluster_allows_cannot_be_bootstrapped() {
+    let sandbox = SandboxUp::start_fresh(&workspace_binary("fluxstrap-sandbox"), &[]);
+    let settings = &sandbox.settings;
+    let written = std::fs::read_to_string(&settings["FLUXSTRAP_CONFIG"]).unwrap();
+    let project_rule = format!("projects = [\"{}\"]", &settings["BITBUCKET_PROJECT"]);
+    assert!(written.contains(&project_rule), "{written}");
+    let dir = fluxstrap_testkit::TempDir::new("browser-closed-config");
+    let config = dir.join("fluxstrap.toml");
+    std::fs::write(
+        &config,
+        written.replace(&project_rule, "projects = [\"NOBODY\"]"),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let (_server, url) = start_fluxstrap_serve(&web_dir(), &["--config", &config]);
+    let client = Browser::start().await;
+    client.goto(&url).await.expect("navigating to the app");
+    wait_for_element(&client, &testid("file"), 60, "the first preview").await;
+    replace_input(&client, "token", &settings["BITBUCKET_TOKEN"]).await;
+    click(&client, "connect").await;
+    wait_for_contains(
+        &client,
+        &testid("identity"),
+        &settings["BITBUCKET_USER"],
+        20,
+    )
+    .await;
+    let project = &settings["BITBUCKET_PROJECT_NAME"];
+    replace_input(&client, "opt-owner", &format!("{project}{TAB}")).await;
+    replace_input(&client, "opt-repository", &format!("closed{TAB}")).await;
+    wait_for_contains(
+        &client,
+        &testid("bootstrap-reason"),
+        "No cluster accepts this project",
+        15,
+    )
+    .await;
+    assert_eq!(
+        count(&client, &format!("{} option", testid("cluster"))).await,
+        0
+    );
+    assert!(is_disabled(&client, "bootstrap").await);
+    assert_eq!(jobs_recorded(&url), 0);
+    save_screenshot(&client, "browser-no-cluster.png").await;
     client.close().await;
 }
