@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fluxstrap_core::Secret;
-use fluxstrap_core::install::FluxVersion;
 use fluxstrap_jobs::{JobFilter, JobRecord, JobState, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -90,12 +89,6 @@ pub struct ReleaseIndex {
     pub files: Vec<String>,
 }
 
-fn offered_version(text: &str) -> Result<FluxVersion> {
-    FluxVersion::parse(text).map_err(|_| Error::NotOffered {
-        version: text.to_string(),
-    })
-}
-
 /// Release manifests are public data; any origin may read them (the wasm tests do).
 fn public(mut response: Response) -> Response {
     response.headers_mut().insert(
@@ -108,7 +101,7 @@ fn public(mut response: Response) -> Response {
 /// `GET /api/flux/{version}`: the release's file names.
 pub async fn release_index(State(state): Shared, Path(version): Path<String>) -> Response {
     let index = async {
-        let version = offered_version(&version)?;
+        let version = state.releases.offered_version(&version)?;
         let files = state.releases.files(&version).await?;
         Ok::<_, Error>(Json(ReleaseIndex {
             version: version.to_string(),
@@ -131,7 +124,7 @@ pub async fn release_file(
 }
 
 async fn release_content(state: &AppState, version: &str, name: &str) -> Result<Response> {
-    let version = offered_version(version)?;
+    let version = state.releases.offered_version(version)?;
     let files = state.releases.files(&version).await?;
     let content = files
         .iter()

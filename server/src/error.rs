@@ -242,9 +242,6 @@ pub enum Error {
     #[error(transparent)]
     Jobs(#[from] fluxstrap_jobs::Error),
 
-    #[error("Flux {version} is not offered here: pick one of GET /api/config's versions")]
-    NotOffered { version: String },
-
     #[error("{requested} is not offered here: pick one of {}", .offered.join(", "))]
     VersionNotOffered {
         requested: String,
@@ -314,8 +311,7 @@ impl Error {
             Error::RelayMethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::UpstreamUnreachable(_) | Error::UpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
             Error::Core(core) => core_status(core),
-            Error::NotOffered { .. }
-            | Error::VersionNotOffered { .. }
+            Error::VersionNotOffered { .. }
             | Error::UnknownServer(_)
             | Error::UnknownCluster(_)
             | Error::BadJobRequest(_) => StatusCode::BAD_REQUEST,

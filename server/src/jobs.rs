@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use fluxstrap_core::Secret;
-use fluxstrap_core::bitbucket::{Authority, authorize};
+use fluxstrap_core::bitbucket::authorize;
 use fluxstrap_core::bootstrap::flags::{Audience, FLAGS};
 use fluxstrap_core::bootstrap::{self, BootstrapFlags, BootstrapOptions, Event, Inputs, Mode};
 use fluxstrap_jobs::{JobRecord, JobState, JobStore, NewJob};
@@ -254,25 +254,10 @@ impl Jobs {
         flags.parse_args(&operator)?;
         flags.check_values()?;
         let options = flags.validate()?;
-        let version = match &options.version {
-            bootstrap::VersionRequest::Exact(version) if self.config.versions.contains(version) => {
-                version.clone()
-            }
-            other => {
-                return Err(Error::VersionNotOffered {
-                    requested: match other {
-                        bootstrap::VersionRequest::Exact(v) => v.to_string(),
-                        bootstrap::VersionRequest::Latest => "latest".to_string(),
-                    },
-                    offered: self
-                        .config
-                        .versions
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                });
-            }
-        };
+        let version = self.releases.offered_version(&match &options.version {
+            bootstrap::VersionRequest::Exact(version) => version.to_string(),
+            bootstrap::VersionRequest::Latest => "latest".to_string(),
+        })?;
         let options = options.with_version(version);
         let transport = HttpTransport::new(token.clone(), server.ca_file.as_deref())?;
         let authorization = authorize(
@@ -294,10 +279,6 @@ impl Jobs {
             cluster = %cluster.name,
             "bootstrap request authorised"
         );
-        debug_assert!(matches!(
-            authorization.authority,
-            Authority::Personal | Authority::RepositoryAdmin | Authority::ProjectAdmin
-        ));
         let repository = format!(
             "{}/{}",
             authorization.project.as_str(),

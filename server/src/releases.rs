@@ -379,13 +379,20 @@ impl ReleaseLibrary {
         &self.offered
     }
 
+    /// `requested` (`vX.Y.Z`) if it is offered; else the error that lists what is.
+    pub fn offered_version(&self, requested: &str) -> Result<FluxVersion> {
+        FluxVersion::parse(requested)
+            .ok()
+            .filter(|version| self.offered.contains(version))
+            .ok_or_else(|| Error::VersionNotOffered {
+                requested: requested.to_string(),
+                offered: self.offered.iter().map(ToString::to_string).collect(),
+            })
+    }
+
     /// The files of `version`, which must be offered.
     pub async fn files(&self, version: &FluxVersion) -> Result<std::sync::Arc<ReleaseFiles>> {
-        if !self.offered.contains(version) {
-            return Err(Error::NotOffered {
-                version: version.to_string(),
-            });
-        }
+        self.offered_version(&version.to_string())?;
         // One load at a time: a first request for a release downloads it once.
         let mut loaded = self.loaded.lock().await;
         if let Some(files) = loaded.get(version) {
