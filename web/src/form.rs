@@ -495,6 +495,17 @@ pub fn FormPage(state: FormState) -> impl IntoView {
             _ => Vec::new(),
         })
     });
+    // Why no cluster is offered: none is configured at all, or none accepts the project.
+    let no_cluster = move || {
+        let configured = s
+            .config
+            .with(|c| matches!(c, Some(Ok(config)) if !config.clusters.is_empty()));
+        if configured {
+            "No cluster accepts this project: choose another project, or ask the operator to allow it."
+        } else {
+            "This fluxstrap has no cluster configured: its operator adds them to serve's configuration."
+        }
+    };
     Effect::new(move |_| {
         let names = clusters.get();
         let current = state.cluster.get_untracked();
@@ -647,7 +658,7 @@ pub fn FormPage(state: FormState) -> impl IntoView {
             });
         }
         if state.cluster.get().is_empty() {
-            return Some("No cluster accepts this project: choose another project.".into());
+            return Some(no_cluster().into());
         }
         None
     });
@@ -746,7 +757,7 @@ pub fn FormPage(state: FormState) -> impl IntoView {
                             </select>
                             <p id="cluster-hint" class="hint">
                                 {move || if clusters.with(Vec::is_empty) {
-                                    "No cluster accepts this project.".to_string()
+                                    no_cluster().to_string()
                                 } else {
                                     "Only the clusters that accept the chosen project are listed.".to_string()
                                 }}
