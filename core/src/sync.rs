@@ -188,7 +188,7 @@ fn is_kubernetes_yaml(path: &str, content: &[u8]) -> bool {
 /// order: Kubernetes YAML files, and sub-directories with a kustomization of their own. (flux
 /// keeps an existing `kustomization.yaml` as it is; callers only call this when there is none.)
 pub fn generate_kustomization(entries: &[DirectoryEntry]) -> String {
-    let mut resources: Vec<&str> = entries
+    let resources: Vec<&str> = entries
         .iter()
         .filter_map(|entry| match entry {
             DirectoryEntry::File { path, content } => (path != KUSTOMIZATION_FILE
@@ -197,6 +197,13 @@ pub fn generate_kustomization(entries: &[DirectoryEntry]) -> String {
             DirectoryEntry::KustomizationDirectory { path } => Some(path.as_str()),
         })
         .collect();
+    kustomization_of(&resources)
+}
+
+/// A new `kustomization.yaml` listing `resources` (Kubernetes YAML files and kustomization
+/// directories) in lexical order.
+pub fn kustomization_of(resources: &[&str]) -> String {
+    let mut resources = resources.to_vec();
     resources.sort_unstable();
     to_yaml(&map([
         ("apiVersion", "kustomize.config.k8s.io/v1beta1".into()),

@@ -111,6 +111,40 @@ pub async fn release_index(State(state): Shared, Path(version): Path<String>) ->
     public(index.await.into_response())
 }
 
+/// `GET /api/flux/{version}/distribution.json`: the release parsed (core's `Distribution`), what
+/// the page generates its preview from; gzip-encoded when the client takes it.
+pub async fn release_distribution(
+    State(state): Shared,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let parsed = async {
+        let version = state.releases.offered_version(&version)?;
+        state.releases.parsed(&version).await
+    };
+    let release = match parsed.await {
+        Ok(release) => release,
+        Err(error) => return public(error.into_response()),
+    };
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    let vary = [(header::VARY, "accept-encoding")];
+    public(if gzip {
+        (
+            json,
+            vary,
+            [(header::CONTENT_ENCODING, "gzip")],
+            release.gzip.clone(),
+        )
+            .into_response()
+    } else {
+        (json, vary, release.json.clone()).into_response()
+    })
+}
+
 /// `GET /api/flux/{version}/{file}`: one of the release's files, by exact name only.
 pub async fn release_file(
     State(state): Shared,

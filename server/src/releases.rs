@@ -357,6 +357,15 @@ pub struct ReleaseLibrary {
     offered: Vec<FluxVersion>,
     loaded:
         tokio::sync::Mutex<std::collections::HashMap<FluxVersion, std::sync::Arc<ReleaseFiles>>>,
+    parsed:
+        tokio::sync::Mutex<std::collections::HashMap<FluxVersion, std::sync::Arc<ParsedRelease>>>,
+}
+
+/// A release parsed once, as the page generates from it: core's [`Distribution`] as JSON,
+/// and the same gzip-compressed for browsers that take it.
+pub struct ParsedRelease {
+    pub json: Vec<u8>,
+    pub gzip: Vec<u8>,
 }
 
 impl ReleaseLibrary {
@@ -371,6 +380,7 @@ impl ReleaseLibrary {
             local,
             offered,
             loaded: tokio::sync::Mutex::default(),
+            parsed: tokio::sync::Mutex::default(),
         }
     }
 
@@ -410,6 +420,29 @@ impl ReleaseLibrary {
         let files = std::sync::Arc::new(files);
         loaded.insert(version.clone(), files.clone());
         Ok(files)
+    }
+}
+
+impl ReleaseLibrary {
+    /// `version` parsed (which must be offered), made once.
+    pub async fn parsed(&self, version: &FluxVersion) -> Result<std::sync::Arc<ParsedRelease>> {
+        let files = self.files(version).await?;
+        let mut parsed = self.parsed.lock().await;
+        if let Some(release) = parsed.get(version) {
+            return Ok(release.clone());
+        }
+        let bad = |reason: String| Error::BadRelease {
+            version: version.to_string(),
+            reason,
+        };
+        let distribution = Distribution::from_files(files.iter().cloned())?;
+        let json = serde_json::to_vec(&distribution).map_err(|e| bad(e.to_string()))?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, &json).map_err(|e| bad(e.to_string()))?;
+        let gzip = encoder.finish().map_err(|e| bad(e.to_string()))?;
+        let release = std::sync::Arc::new(ParsedRelease { json, gzip });
+        parsed.insert(version.clone(), release.clone());
+        Ok(release)
     }
 }
 

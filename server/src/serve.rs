@@ -79,6 +79,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/health", get(api::health))
         .route("/api/config", get(api::config))
         .route("/api/flux/{version}", get(api::release_index))
+        .route(
+            "/api/flux/{version}/distribution.json",
+            get(api::release_distribution),
+        )
         .route("/api/flux/{version}/{file}", get(api::release_file))
         .route("/api/bitbucket/{server}/{*path}", any(crate::relay::relay))
         .route(

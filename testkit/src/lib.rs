@@ -8,12 +8,14 @@
 //!   its own temporary directory;
 //! - [`process`]: `fluxstrap serve` and `fluxstrap-sandbox up` as child processes that are
 //!   killed when dropped;
+//! - [`cut`]: a TCP forwarder whose connections a test drops on demand;
 //! - [`commands`]: the real clients the tests drive: git, curl, kubectl, ssh-keygen;
 //! - `browser` (feature `browser`): chromedriver and headless Chromium.
 //!
 //! Every helper panics with what it ran and what came back, so a failing test says why.
 
 pub mod commands;
+pub mod cut;
 pub mod emulators;
 pub mod paths;
 pub mod process;
@@ -24,5 +26,6 @@ pub mod temp;
 pub mod browser;
 
 pub use commands::{Curl, CurlAnswer, Git, Kubectl, KubectlOutput, ssh_keygen};
+pub use cut::CuttableLink;
 pub use emulators::{Bitbucket, Kube, blocking};
 pub use temp::TempDir;

@@ -9,7 +9,7 @@ use fantoccini::{Client, Locator};
 use fluxstrap_testkit::browser::Browser;
 use fluxstrap_testkit::paths::{artifacts_dir, golden_sha256, shared, web_dir, workspace_binary};
 use fluxstrap_testkit::process::{SandboxUp, start_fluxstrap_serve};
-use fluxstrap_testkit::{Curl, Git, TempDir};
+use fluxstrap_testkit::{Curl, CuttableLink, Git, TempDir};
 
 /// WebDriver's Tab key: typing it leaves the field (a change event, then blur).
 const TAB: &str = "\u{e004}";
@@ -335,6 +335,17 @@ fn jobs_recorded(url: &str) -> usize {
         .map_or(0, Vec::len)
 }
 
+/// How many progress events the server recorded for job `id` (its stream, replayed by curl).
+fn events_recorded(url: &str, id: &str) -> u64 {
+    let answer = Curl::get(format!(
+        "{}/api/bootstraps/{id}/events",
+        url.trim_end_matches('/')
+    ))
+    .send();
+    let text = answer.expect(200).text;
+    text.lines().filter(|l| *l == "event: progress").count() as u64
+}
+
 /// The whole flow against the sandbox: connect (a bad token first), choose the project by its
 /// name, the repository, the path and the cluster, preview, plan, bootstrap, follow the run to
 /// "healthy", and find it in the history.
@@ -359,7 +370,15 @@ async fn the_whole_flow_from_connect_to_healthy() {
         "--data-dir",
         &data_dir,
     ];
-    let (server, url) = start_fluxstrap_serve(&web_dir(), &serve_args);
+    let (server, serve_url) = start_fluxstrap_serve(&web_dir(), &serve_args);
+    // The browser reaches serve through a link the test can cut, to drop the event stream.
+    let link = CuttableLink::start(
+        serve_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/'),
+    )
+    .await;
+    let url = link.url();
     let client = Browser::start().await;
 
     let started = Instant::now();
@@ -473,7 +492,7 @@ async fn the_whole_flow_from_connect_to_healthy() {
     wait_for_contains(
         &client,
         &testid("diff-counts"),
-        "3 added · 0 changed · 0 unchanged",
+        "+ 3 added · ~ 0 changed · − 0 removed · = 0 unchanged",
         10,
     )
     .await;
@@ -507,6 +526,19 @@ async fn the_whole_flow_from_connect_to_healthy() {
     );
     wait_for_element(&client, &testid("step"), 30, "the first step").await;
     save_screenshot(&client, "browser-5-running.png").await;
+    // The network drops the event stream mid-run (and refuses new connections for a while):
+    // the page says it is reconnecting, then resumes without showing any step twice.
+    link.cut().await;
+    wait_for_element(
+        &client,
+        &testid("reconnecting"),
+        10,
+        "the page says the stream dropped",
+    )
+    .await;
+    save_screenshot(&client, "browser-5-reconnecting.png").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    link.restore();
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let state = attr(&client, &testid("job"), "data-state")
@@ -556,10 +588,12 @@ async fn the_whole_flow_from_connect_to_healthy() {
         seqs.push(seq);
     }
     assert!(seqs.len() >= 10, "{seqs:?}");
-    assert!(
-        seqs.windows(2).all(|w| w[1] == w[0] + 1),
-        "steps duplicated or missing: {seqs:?}"
+    assert_eq!(
+        seqs,
+        (1..=events_recorded(&url, &id)).collect::<Vec<_>>(),
+        "after the dropped stream, steps are duplicated or missing"
     );
+    assert_eq!(count(&client, &testid("reconnecting")).await, 0);
     assert_eq!(
         jobs_recorded(&url),
         1,
@@ -594,7 +628,10 @@ async fn the_whole_flow_from_connect_to_healthy() {
     );
     assert!(git_reader_loaded(&client).await);
     assert!(diff.contains("+  interval: 1m0s"), "{diff}");
-    assert!(diff.contains("1 changed · 2 unchanged"), "{diff}");
+    assert!(
+        diff.contains("+ 0 added · ~ 1 changed · − 0 removed · = 2 unchanged"),
+        "{diff}"
+    );
     assert_eq!(
         attr(&client, &testid("diff"), "data-change")
             .await
@@ -620,8 +657,18 @@ async fn the_whole_flow_from_connect_to_healthy() {
         .await
         .expect("scrolling to the diff");
     save_screenshot(&client, "browser-diff.png").await;
-    // The file nobody changed says so.
+    // The files nobody changed are folded away until asked for, and say so.
     let components_row = format!("{}[data-path$=\"/gotk-components.yaml\"]", testid("file"));
+    assert!(
+        !element(&client, &components_row)
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    let show = text(&client, &testid("show-unchanged")).await;
+    assert_eq!(show, "Show 2 unchanged files");
+    click(&client, "show-unchanged").await;
     element(&client, &format!("{components_row} button"))
         .await
         .click()

@@ -226,9 +226,9 @@ export async function readBranch(key, url, branch, token, paths) {
  * context), as git shows it; jsdiff's leading `===` separator line is left out. The diff runs
  * here, in the lazily loaded module, so the page's first download carries no diff algorithm.
  */
-export function unifiedDiff(path, oldText, newText) {
+export function unifiedDiff(path, oldText, newText, context) {
   const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, oldText, newText, undefined, undefined, {
-    context: 3,
+    context,
   });
   return patch.startsWith('=') ? patch.slice(patch.indexOf('\n') + 1) : patch;
 }

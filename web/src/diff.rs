@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::prefs::{DiffLayout, Folding, Preference};
 use crate::release::GeneratedFile;
+use crate::render;
 
 #[wasm_bindgen(inline_js = r#"
 let git = null;
@@ -22,8 +24,8 @@ export function read_branch(key, url, branch, token, paths) {
     return module.readBranch(key, url, branch, token, paths);
   });
 }
-export function unified_diff(path, oldText, newText) {
-  return git ? git.unifiedDiff(path, oldText, newText) : undefined;
+export function unified_diff(path, oldText, newText, context) {
+  return git ? git.unifiedDiff(path, oldText, newText, context) : undefined;
 }
 "#)]
 extern "C" {
@@ -39,16 +41,17 @@ extern "C" {
 
     /// `unifiedDiff` of `/git.js`; `None` before the module was loaded.
     #[wasm_bindgen(js_name = unified_diff)]
-    fn unified_diff_js(path: &str, old: &str, new: &str) -> Option<String>;
+    fn unified_diff_js(path: &str, old: &str, new: &str, context: u32) -> Option<String>;
 }
 
-/// The unified diff of the branch's `old` to the generated `new` (`a/`, `b/` headers, 3 lines of
-/// context); empty when they are equal. A new file needs no algorithm: every line is added.
-fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
+/// The unified diff of the branch's `old` to the generated `new` (`a/`, `b/` headers, `context`
+/// lines around each change); empty when they are equal. A new file needs no algorithm: every
+/// line is added.
+fn unified_diff(path: &str, old: Option<&str>, new: &str, context: u32) -> String {
     match old {
         Some(old) if old == new => String::new(),
         // The branch was read, so the module that diffs is loaded.
-        Some(old) => unified_diff_js(path, old, new).unwrap_or_default(),
+        Some(old) => unified_diff_js(path, old, new, context).unwrap_or_default(),
         None => {
             let added: String = new.lines().map(|line| format!("+{line}\n")).collect();
             format!(
@@ -126,7 +129,7 @@ impl Base {
     pub fn change(&self, file: &GeneratedFile) -> Option<Change> {
         Some(match self.old(&file.path)? {
             None => Change::Added,
-            Some(old) if old == file.content => Change::Unchanged,
+            Some(old) if old == &*file.content => Change::Unchanged,
             Some(_) => Change::Changed,
         })
     }
@@ -146,6 +149,15 @@ impl Change {
             Change::Added => "added",
             Change::Changed => "changed",
             Change::Unchanged => "unchanged",
+        }
+    }
+
+    /// Terraform's symbols, so a change reads without its colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Change::Added => "+",
+            Change::Changed => "~",
+            Change::Unchanged => "=",
         }
     }
 }
@@ -240,8 +252,8 @@ pub fn base_of(target: &Target, read: Option<Result<BranchFiles, String>>) -> Ba
     }
 }
 
-/// The "N added · M changed · K unchanged" line over every file, once all are known.
-pub fn counts(base: &Base, files: &[GeneratedFile]) -> Option<String> {
+/// How many files are added, changed and unchanged, once all are known.
+pub fn tally(base: &Base, files: &[GeneratedFile]) -> Option<[usize; 3]> {
     let mut counts = [0usize; 3];
     for file in files {
         let index = match base.change(file)? {
@@ -251,14 +263,31 @@ pub fn counts(base: &Base, files: &[GeneratedFile]) -> Option<String> {
         };
         counts[index] += 1;
     }
+    Some(counts)
+}
+
+/// The "+ N added · ~ M changed · − 0 removed · = K unchanged" line: symbols as well as colours
+/// (a bootstrap never removes a file).
+pub fn counts(base: &Base, files: &[GeneratedFile]) -> Option<String> {
+    let [added, changed, unchanged] = tally(base, files)?;
     Some(format!(
-        "{} added · {} changed · {} unchanged",
-        counts[0], counts[1], counts[2]
+        "+ {added} added · ~ {changed} changed · − 0 removed · = {unchanged} unchanged"
     ))
 }
 
-/// The longest diff shown line by line (a new gotk-components.yaml has thousands).
-const MAX_LINES: usize = 2000;
+/// The most diff rows shown (a new gotk-components.yaml has thousands of lines).
+const MAX_ROWS: usize = 2000;
+/// Lines of context around each change while unchanged regions are folded.
+const CONTEXT: u32 = 3;
+/// A screen narrower than this (CSS pixels) always gets the unified layout.
+const SPLIT_MIN_WIDTH: f64 = 720.0;
+
+fn narrow_screen() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < SPLIT_MIN_WIDTH)
+}
 
 /// The selected file's diff against the branch, with the branch's state (loading, error with
 /// Retry, nothing to compare with) when there is no diff to show.
@@ -268,6 +297,9 @@ pub fn DiffView(
     selected: RwSignal<usize>,
     base: Memo<Base>,
     retry: Callback<()>,
+    layout: RwSignal<DiffLayout>,
+    folding: RwSignal<Folding>,
+    narrow: RwSignal<bool>,
 ) -> impl IntoView {
     let summary = {
         let files = files.clone();
@@ -275,14 +307,66 @@ pub fn DiffView(
     };
     let diff = {
         let files = files.clone();
-        Memo::new(move |_| -> Option<(Change, String)> {
+        Memo::new(move |_| -> Option<(Change, String, usize)> {
             let file = files.get(selected.get())?;
+            let context = match folding.get() {
+                Folding::Collapsed => CONTEXT,
+                Folding::Expanded => u32::MAX,
+            };
             base.with(|base| {
                 let change = base.change(file)?;
                 let old = base.old(&file.path)?;
-                Some((change, unified_diff(&file.path, old, &file.content)))
+                let old_lines = old.map_or(0, |old| old.lines().count());
+                Some((
+                    change,
+                    unified_diff(&file.path, old, &file.content, context),
+                    old_lines,
+                ))
             })
         })
+    };
+    let split_shown = move || layout.get() == DiffLayout::Split && !narrow.get();
+    let html = Memo::new(move |_| {
+        diff.with(|diff| {
+            let (_, text, old_lines) = diff.as_ref()?;
+            let rows = render::diff_rows(text, *old_lines);
+            let total = rows.len();
+            let rows = &rows[..total.min(MAX_ROWS)];
+            let html = if split_shown() {
+                render::split(rows)
+            } else {
+                render::unified(rows)
+            };
+            Some((html, total.saturating_sub(MAX_ROWS)))
+        })
+    });
+    // A fold's button (inside the HTML) expands every unchanged region.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let folded = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| e.has_attribute("data-fold"));
+        if folded {
+            folding.set(Folding::Expanded);
+        }
+    };
+    let toolbar = move || {
+        view! {
+            <div class="diff-tools" role="group" aria-label="Diff display">
+                <button type="button" class="secondary small" data-testid="diff-layout"
+                    aria-pressed=move || (layout.get() == DiffLayout::Split).to_string()
+                    disabled=move || narrow.get()
+                    title=move || if narrow.get() { "Split needs a wider screen" } else { "Show the branch and the generated file side by side" }
+                    on:click=move |_| layout.update(|l| *l = l.next())>
+                    "Split view"
+                </button>
+                <button type="button" class="secondary small" data-testid="diff-folding"
+                    aria-pressed=move || (folding.get() == Folding::Expanded).to_string()
+                    on:click=move |_| folding.update(|f| *f = f.next())>
+                    {move || match folding.get() { Folding::Collapsed => "Expand all", Folding::Expanded => "Collapse unchanged" }}
+                </button>
+            </div>
+        }
     };
     let body = move || match base.get() {
         Base::Waiting(why) => view! { <p class="hint">{why}</p> }.into_any(),
@@ -299,41 +383,25 @@ pub fn DiffView(
         }
         .into_any(),
         Base::Ready { what, .. } => {
-            let lines = move || match diff.get() {
+            let lines = move || match diff.with(|d| d.as_ref().map(|(change, _, _)| *change)) {
                 None => view! { <p class="hint">"Reading…"</p> }.into_any(),
-                Some((Change::Unchanged, _)) => view! {
+                Some(Change::Unchanged) => view! {
                     <p class="ok">"✔ No change: the branch holds exactly this file."</p>
                 }
                 .into_any(),
-                Some((change, text)) => {
-                    let total = text.lines().count();
-                    let shown = text
-                        .lines()
-                        .take(MAX_LINES)
-                        .map(|line| {
-                            let class = if line.starts_with("+++") || line.starts_with("---") {
-                                "line meta"
-                            } else if line.starts_with("@@") {
-                                "line hunk"
-                            } else if line.starts_with('+') {
-                                "line add"
-                            } else if line.starts_with('-') {
-                                "line del"
-                            } else {
-                                "line"
-                            };
-                            view! { <span class=class>{line.to_string()}</span> "\n" }
-                        })
-                        .collect_view();
-                    let more = (total > MAX_LINES).then(|| {
-                        view! { <p class="hint">{format!("… {} more lines not shown.", total - MAX_LINES)}</p> }
+                Some(change) => {
+                    let (markup, more) = html.get().unwrap_or_default();
+                    let more = (more > 0).then(|| {
+                        view! { <p class="hint">{format!("… {more} more lines not shown.")}</p> }
                     });
                     view! {
                         <p class="hint">{match change {
                             Change::Added => "A new file: every line is added.",
                             _ => "Lines marked − are removed from the branch, + are added.",
                         }}</p>
-                        <pre class="diff" tabindex="0" aria-label="Diff">{shown}</pre>
+                        {(change == Change::Changed).then(toolbar)}
+                        <pre class="diff" class:split=split_shown tabindex="0" aria-label="Diff"
+                            on:click=on_click inner_html=markup></pre>
                         {more}
                     }
                     .into_any()
@@ -343,11 +411,24 @@ pub fn DiffView(
         }
     };
     view! {
-        <div class="diff-view" data-testid="diff" data-change=move || diff.get().map(|(c, _)| c.label())>
+        <div class="diff-view" data-testid="diff" data-change=move || diff.with(|d| d.as_ref().map(|(c, _, _)| c.label()))>
             <p class="counts" data-testid="diff-counts">{summary}</p>
             {body}
         </div>
     }
+}
+
+/// Whether the screen is too narrow for a split diff, kept up to date on resize.
+pub fn narrow_signal() -> RwSignal<bool> {
+    let narrow = RwSignal::new(narrow_screen());
+    let handle = window_event_listener(leptos::ev::resize, move |_| {
+        let now = narrow_screen();
+        if narrow.get_untracked() != now {
+            narrow.set(now);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    narrow
 }
 
 thread_local! {

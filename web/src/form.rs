@@ -10,8 +10,11 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use crate::bitbucket::{ProjectChoice, Relay, RepositoryState};
-use crate::diff::{Base, DiffView, Target, base_of};
-use crate::release::{GeneratedFile, generate_files, load_release};
+use crate::diff::{Base, Change, DiffView, Target, base_of};
+use crate::prefs::{DiffLayout, Folding};
+use crate::release::{
+    Components, GeneratedFile, generate_components, generate_files, load_release,
+};
 use crate::session;
 use crate::validate::{Checked, Problem, body_flags, check, offered};
 
@@ -409,15 +412,28 @@ pub fn FormPage(state: FormState) -> impl IntoView {
     };
 
     let release = LocalResource::new(move || load_release(state.field("version").get()));
+    // gotk-components.yaml only when the install options change; the small files on every
+    // change, so a keystroke in most fields costs a millisecond, not a whole regeneration.
+    let install_inputs = Memo::new(move |_| {
+        preview_inputs
+            .get()
+            .map(|inputs| inputs.map(|(install, _)| install))
+    });
+    let components = Memo::new(move |_| -> Option<Result<Arc<Components>, String>> {
+        let install = install_inputs.get()?;
+        let release = release.get()?;
+        Some(match (release, install) {
+            (Err(error), _) | (_, Err(error)) => Err(error),
+            (Ok(release), Ok(install)) => generate_components(&release, &install).map(Arc::new),
+        })
+    });
     let files = Memo::new(
         move |_| -> Option<Result<Arc<Vec<GeneratedFile>>, String>> {
             let inputs = preview_inputs.get()?;
-            let release = release.get()?;
-            Some(match (release, inputs) {
+            let components = components.get()?;
+            Some(match (components, inputs) {
                 (Err(error), _) | (_, Err(error)) => Err(error),
-                (Ok(release), Ok((install, sync))) => {
-                    generate_files(&release, &install, &sync).map(Arc::new)
-                }
+                (Ok(components), Ok((_, sync))) => Ok(Arc::new(generate_files(&components, &sync))),
             })
         },
     );
@@ -843,7 +859,13 @@ fn human_size(bytes: usize) -> String {
     }
 }
 
-/// The generated files: a table (path, size, sha256) and the selected file's text.
+/// The directory of a path in the repository (`""` at the top).
+fn directory_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The generated files as a tree (directory, then each file with its change, size and
+/// sha256), the selected file's text (YAML highlighted), its diff, and "Download zip".
 #[component]
 fn Preview(
     files: Memo<Option<Result<Arc<Vec<GeneratedFile>>, String>>>,
@@ -852,6 +874,30 @@ fn Preview(
 ) -> impl IntoView {
     // gotk-sync.yaml first: the short file that says what the cluster syncs.
     let selected = RwSignal::new(1usize);
+    let show_unchanged = RwSignal::new(false);
+    let layout = crate::prefs::signal::<DiffLayout>();
+    let folding = crate::prefs::signal::<Folding>();
+    let narrow = crate::diff::narrow_signal();
+    // Once the branch is known, the first changed file is the one shown (an added one if
+    // nothing changed), unless the one shown differs already.
+    Effect::new(move |_| {
+        let changes: Vec<Option<Change>> = files.with(|files| match files {
+            Some(Ok(list)) => base.with(|base| list.iter().map(|f| base.change(f)).collect()),
+            _ => Vec::new(),
+        });
+        let current = changes.get(selected.get_untracked()).copied().flatten();
+        if matches!(current, None | Some(Change::Changed)) {
+            return;
+        }
+        let first = |wanted: Change| changes.iter().position(|c| *c == Some(wanted));
+        if let Some(index) = first(Change::Changed).or_else(|| {
+            (current == Some(Change::Unchanged))
+                .then(|| first(Change::Added))
+                .flatten()
+        }) {
+            selected.set(index);
+        }
+    });
     move || {
         match files.get() {
         None => view! { <p class="hint loading" data-testid="preview-loading">"Generating the files from the Flux release…"</p> }.into_any(),
@@ -861,50 +907,88 @@ fn Preview(
         .into_any(),
         Some(Ok(list)) => {
             let total: usize = list.iter().map(|f| f.content.len()).sum();
-            let rows = list
-                .iter()
-                .enumerate()
-                .map(|(index, file)| {
-                    let name = file.path.rsplit('/').next().unwrap_or_default().to_string();
-                    let change = {
-                        let file = file.clone();
-                        Memo::new(move |_| base.with(|base| base.change(&file)).map(|c| c.label()))
-                    };
+            let unchanged = {
+                let list = list.clone();
+                Memo::new(move |_| base.with(|base| crate::diff::tally(base, &list)).map_or(0, |[_, _, u]| u))
+            };
+            let mut directories: Vec<&str> = list.iter().map(|f| directory_of(&f.path)).collect();
+            directories.dedup();
+            let tree = directories
+                .into_iter()
+                .map(|directory| {
+                    let items = list
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| directory_of(&f.path) == directory)
+                        .map(|(index, file)| {
+                            let name = file.path.rsplit('/').next().unwrap_or_default().to_string();
+                            let change = {
+                                let file = file.clone();
+                                Memo::new(move |_| base.with(|base| base.change(&file)))
+                            };
+                            let hidden = move || {
+                                change.get() == Some(Change::Unchanged)
+                                    && !show_unchanged.get()
+                                    && selected.get() != index
+                            };
+                            view! {
+                                <li role="treeitem" data-testid="file" data-path=file.path.clone() data-sha256=file.sha256.to_string()
+                                    data-change=move || change.get().map(Change::label)
+                                    aria-selected=move || (selected.get() == index).to_string()
+                                    class:selected=move || selected.get() == index
+                                    class:hidden=hidden>
+                                    <button type="button" class="link file-name" aria-pressed=move || (selected.get() == index).to_string()
+                                        on:click=move |_| selected.set(index)>
+                                        <span class=move || format!("mark {}", change.get().map_or("unknown", Change::label))
+                                            aria-hidden="true">{move || change.get().map_or("·", Change::symbol)}</span>
+                                        <code>{name}</code>
+                                    </button>
+                                    {move || change.get().map(|c| view! { <span class=format!("badge change {}", c.label())>{c.label()}</span> })}
+                                    <span class="size">{human_size(file.content.len())}</span>
+                                    <code class="sha" title="sha256">{file.sha256.to_string()}</code>
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    let shown = if directory.is_empty() { "/".to_string() } else { format!("{directory}/") };
                     view! {
-                        <tr data-testid="file" data-path=file.path.clone() data-sha256=file.sha256.clone()
-                            data-change=change
-                            class:selected=move || selected.get() == index>
-                            <td>
-                                <button type="button" class="link" aria-pressed=move || (selected.get() == index).to_string()
-                                    on:click=move |_| selected.set(index)>
-                                    <code>{file.path.clone()}</code>
-                                </button>
-                                <span class="sr-only">{name}</span>
-                            </td>
-                            <td class="size">{human_size(file.content.len())}</td>
-                            <td>{move || change.get().map(|label| view! { <span class=format!("badge change {label}")>{label}</span> })}</td>
-                            <td><code class="sha" title="sha256">{file.sha256.clone()}</code></td>
-                        </tr>
+                        <li role="treeitem" aria-expanded="true" class="dir">
+                            <span class="dir-name"><span aria-hidden="true">"▾ "</span><code>{shown}</code></span>
+                            <ul role="group">{items}</ul>
+                        </li>
                     }
                 })
                 .collect_view();
             let content = {
                 let list = list.clone();
-                move || list.get(selected.get()).map(|f| f.content.clone()).unwrap_or_default()
+                move || list.get(selected.get()).map(|f| crate::render::yaml(&f.content)).unwrap_or_default()
+            };
+            let download = {
+                let list = list.clone();
+                move |_| crate::zip::download(&list)
             };
             view! {
-                <p class="counts" data-testid="file-counts">
-                    {format!("{} files, {} — generated in your browser", list.len(), human_size(total))}
-                </p>
-                <div class="table-scroll">
-                    <table class="files">
-                        <thead><tr><th scope="col">"File"</th><th scope="col">"Size"</th><th scope="col">"Change"</th><th scope="col">"sha256"</th></tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
+                <div class="preview-head">
+                    <p class="counts" data-testid="file-counts">
+                        {format!("{} files, {} — generated in your browser", list.len(), human_size(total))}
+                    </p>
+                    <button type="button" class="secondary small" data-testid="download-zip" on:click=download>"Download zip"</button>
                 </div>
-                <pre class="file-content" data-testid="file-content" tabindex="0">{content}</pre>
+                <ul class="tree" role="tree" aria-label="Generated files">{tree}</ul>
+                {move || (unchanged.get() > 0).then(|| view! {
+                    <button type="button" class="link show-unchanged" data-testid="show-unchanged"
+                        aria-expanded=move || show_unchanged.get().to_string()
+                        on:click=move |_| show_unchanged.update(|s| *s = !*s)>
+                        {move || {
+                            let n = unchanged.get();
+                            let files = if n == 1 { "file" } else { "files" };
+                            if show_unchanged.get() { format!("Hide {n} unchanged {files}") } else { format!("Show {n} unchanged {files}") }
+                        }}
+                    </button>
+                })}
+                <pre class="file-content" data-testid="file-content" tabindex="0" inner_html=content></pre>
                 <h3>"Changes in the repository"</h3>
-                <DiffView files=list.clone() selected base retry/>
+                <DiffView files=list.clone() selected base retry layout folding narrow/>
             }
             .into_any()
         }

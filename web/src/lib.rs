@@ -10,14 +10,18 @@ mod bitbucket;
 mod diff;
 mod form;
 mod history;
+mod prefs;
 mod release;
+mod render;
 mod run;
 mod validate;
+mod zip;
 
 use leptos::prelude::*;
 
 use api::PageConfig;
 use bitbucket::Identity;
+use prefs::{Preference, Theme};
 
 /// Where the page is.
 #[derive(Clone, PartialEq, Debug)]
@@ -140,6 +144,9 @@ pub fn App() -> impl IntoView {
     let _ = window_event_listener(leptos::ev::popstate, move |_| {
         session.route.set(Route::of(&current_path()));
     });
+    Theme::saved().apply();
+    let theme = prefs::signal::<Theme>();
+    Effect::new(move |_| theme.get().apply());
     // The form keeps its values while the user looks at a run or the history.
     let form = form::FormState::new();
 
@@ -167,6 +174,11 @@ pub fn App() -> impl IntoView {
             <span class="who">
                 {move || session.identity.get().map(|i| i.user)}
             </span>
+            <button type="button" class="theme" data-testid="theme"
+                title="Auto follows your system's light or dark setting"
+                on:click=move |_| theme.update(|t| *t = t.next())>
+                {move || theme.get().label()}
+            </button>
         </header>
         <main>
             {move || match session.config.get() {

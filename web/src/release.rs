@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use fluxstrap_core::bootstrap::generated_files;
-use fluxstrap_core::install::{Distribution, InstallOptions};
+use fluxstrap_core::bootstrap::{Subject, files_with_components};
+use fluxstrap_core::install::{Distribution, InstallOptions, generate};
 use fluxstrap_core::sync::SyncOptions;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// The release manifests, parsed once.
@@ -13,31 +12,20 @@ pub struct Release {
     pub distribution: Distribution,
 }
 
-#[derive(Deserialize)]
-struct ReleaseIndex {
-    files: Vec<String>,
-}
-
-/// Loads a release's files from `/api/flux/{version}`.
+/// Loads a release from `/api/flux/{version}/distribution.json`: parsed by the server's core
+/// (so the page carries no YAML parser), sent as JSON.
 pub async fn load_release(version: String) -> Result<Arc<Release>, String> {
     if version.is_empty() {
         return Err("the server offers no Flux version".to_string());
     }
-    let index: ReleaseIndex = crate::api::get(&format!("/api/flux/{version}"))
+    let path = format!("/api/flux/{version}/distribution.json");
+    let bytes = crate::api::get(&path)
         .await?
-        .json()
+        .binary()
         .await
-        .map_err(|e| format!("unexpected answer from /api/flux/{version}: {e}"))?;
-    let mut files = Vec::with_capacity(index.files.len());
-    for name in index.files {
-        let bytes = crate::api::get(&format!("/api/flux/{version}/{name}"))
-            .await?
-            .binary()
-            .await
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        files.push((name, bytes));
-    }
-    let distribution = Distribution::from_files(files).map_err(|e| e.to_string())?;
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let distribution = serde_json::from_slice::<Distribution>(&bytes)
+        .map_err(|e| format!("unexpected answer from {path}: {e}"))?;
     Ok(Arc::new(Release { distribution }))
 }
 
@@ -45,35 +33,54 @@ pub async fn load_release(version: String) -> Result<Arc<Release>, String> {
 #[derive(Clone, PartialEq)]
 pub struct GeneratedFile {
     pub path: String,
-    pub content: String,
-    pub sha256: String,
+    pub content: Arc<str>,
+    pub sha256: Arc<str>,
 }
 
-impl GeneratedFile {
-    fn new(path: String, content: String) -> Self {
-        let sha256 = Sha256::digest(content.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Self {
-            path,
-            content,
-            sha256,
-        }
+fn sha256_hex(content: &str) -> Arc<str> {
+    let digest = Sha256::digest(content.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
     }
+    hex.into()
 }
 
-/// The three files of `<path>/<namespace>/`, as the bootstrap writes them for `options`, with
-/// the cluster cloning `sync_url`.
-pub fn generate_files(
+/// `gotk-components.yaml` for one set of install options, with its sha256: most of the
+/// preview's bytes, so the page makes it only when the install options change.
+#[derive(PartialEq)]
+pub struct Components {
+    content: String,
+    sha256: Arc<str>,
+}
+
+pub fn generate_components(
     release: &Release,
     install: &InstallOptions,
-    sync: &SyncOptions,
-) -> Result<Vec<GeneratedFile>, String> {
+) -> Result<Components, String> {
+    let content = generate(&release.distribution, install).map_err(|e| e.to_string())?;
+    let sha256 = sha256_hex(&content);
+    Ok(Components { content, sha256 })
+}
+
+/// The three files of `<path>/<namespace>/`, as the bootstrap writes them around
+/// `components`, with the cluster syncing as `sync` says.
+pub fn generate_files(components: &Components, sync: &SyncOptions) -> Vec<GeneratedFile> {
     // The file set and its contents are core's, as the bootstrap engine writes them.
-    let files = generated_files(&release.distribution, install, sync).map_err(|e| e.to_string())?;
-    Ok(files
+    files_with_components(components.content.clone(), sync)
         .into_iter()
-        .map(|file| GeneratedFile::new(file.path, file.content))
-        .collect())
+        .map(|file| {
+            let sha256 = if file.subject == Subject::Components {
+                components.sha256.clone()
+            } else {
+                sha256_hex(&file.content)
+            };
+            GeneratedFile {
+                path: file.path,
+                content: file.content.into(),
+                sha256,
+            }
+        })
+        .collect()
 }

@@ -73,65 +73,117 @@ fn finished(state: &str) -> bool {
     matches!(state, "succeeded" | "failed" | "interrupted")
 }
 
-/// Follows `/api/bootstraps/{id}/events` with an EventSource (which resumes with
-/// `Last-Event-ID` by itself); an event whose seq was already seen is dropped, so a reconnect
-/// never shows a step twice.
-fn follow(
-    id: &str,
+/// How long the browser waits before opening a stream again that it gave up on.
+const REOPEN_MS: i32 = 3_000;
+/// A run that sent nothing for this long has its state fetched again (a stream can stall
+/// without an error, behind a proxy that keeps the connection open).
+const QUIET_MS: f64 = 15_000.0;
+
+/// The event stream of one job, kept open until the job ends or the page is left.
+#[derive(Clone)]
+struct Follower {
+    id: String,
     lines: RwSignal<Vec<Line>>,
     state: RwSignal<String>,
     reconnecting: RwSignal<bool>,
-    on_end: impl Fn(End) + 'static,
-) {
-    let Ok(source) = web_sys::EventSource::new(&format!("/api/bootstraps/{id}/events")) else {
-        reconnecting.set(true);
-        return;
-    };
-    let last_seq = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let progress =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            reconnecting.set(false);
-            let Some(data) = ev.data().as_string() else {
-                return;
-            };
-            let Ok(line) = serde_json::from_str::<Line>(&data) else {
-                return;
-            };
-            if line.seq <= last_seq.get() {
-                return;
+    /// When the stream last said something (or opened), for the quiet-run check.
+    heard_at: RwSignal<f64>,
+    on_end: std::rc::Rc<dyn Fn(End)>,
+    /// The stream now open, closed when the page is left.
+    source: std::rc::Rc<std::cell::RefCell<Option<web_sys::EventSource>>>,
+    left: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Follower {
+    /// Opens `/api/bootstraps/{id}/events` in an EventSource, which resumes with
+    /// `Last-Event-ID` by itself after a drop. An event whose seq was already seen is dropped,
+    /// so neither a resume nor a fresh stream (after the browser gave up on one: it replays
+    /// from the start) ever shows a step twice.
+    fn open(&self) {
+        if self.left.get() {
+            return;
+        }
+        let Ok(source) = web_sys::EventSource::new(&format!("/api/bootstraps/{}/events", self.id))
+        else {
+            self.reconnecting.set(true);
+            return;
+        };
+        let this = self.clone();
+        let progress =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                this.reconnecting.set(false);
+                this.heard_at.set(js_sys::Date::now());
+                let Some(line) = ev
+                    .data()
+                    .as_string()
+                    .and_then(|data| serde_json::from_str::<Line>(&data).ok())
+                else {
+                    return;
+                };
+                let seen = this
+                    .lines
+                    .with_untracked(|lines| lines.last().is_some_and(|last| line.seq <= last.seq));
+                if seen {
+                    return;
+                }
+                if this.state.get_untracked() == "queued" {
+                    this.state.set("running".into());
+                }
+                this.lines.update(|lines| lines.push(line));
+            });
+        let this = self.clone();
+        let end =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                this.close();
+                this.reconnecting.set(false);
+                let end = ev
+                    .data()
+                    .as_string()
+                    .and_then(|d| serde_json::from_str::<End>(&d).ok())
+                    .unwrap_or_default();
+                (this.on_end)(end);
+            });
+        // The browser retries by itself (with Last-Event-ID) and the page says so meanwhile;
+        // when it gives up (the stream is closed), the page opens a new one after a pause.
+        let this = self.clone();
+        let error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            let ended = finished(&this.state.get_untracked());
+            this.reconnecting.set(!ended);
+            let closed = this.source.borrow().as_ref().map(|s| s.ready_state())
+                == Some(web_sys::EventSource::CLOSED);
+            if closed && !ended {
+                let again = this.clone();
+                set_timeout(
+                    move || again.open(),
+                    std::time::Duration::from_millis(REOPEN_MS as u64),
+                );
             }
-            last_seq.set(line.seq);
-            if state.get_untracked() == "queued" {
-                state.set("running".into());
-            }
-            lines.update(|lines| lines.push(line));
         });
-    let end_source = source.clone();
-    let end = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        end_source.close();
-        reconnecting.set(false);
-        let end = ev
-            .data()
-            .as_string()
-            .and_then(|d| serde_json::from_str::<End>(&d).ok())
-            .unwrap_or_default();
-        on_end(end);
-    });
-    // The browser retries by itself (with Last-Event-ID); until then the page says so.
-    let error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-        reconnecting.set(!finished(&state.get_untracked()));
-    });
-    let open =
-        Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| reconnecting.set(false));
-    let _ = source.add_event_listener_with_callback("progress", progress.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("end", end.as_ref().unchecked_ref());
-    source.set_onerror(Some(error.as_ref().unchecked_ref()));
-    source.set_onopen(Some(open.as_ref().unchecked_ref()));
-    let kept = SendWrapper::new((source, progress, end, error, open));
-    on_cleanup(move || {
-        kept.0.close();
-        drop(kept);
-    });
+        let this = self.clone();
+        let open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            this.reconnecting.set(false);
+            this.heard_at.set(js_sys::Date::now());
+        });
+        let _ =
+            source.add_event_listener_with_callback("progress", progress.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("end", end.as_ref().unchecked_ref());
+        source.set_onerror(Some(error.as_ref().unchecked_ref()));
+        source.set_onopen(Some(open.as_ref().unchecked_ref()));
+        // The handlers live as long as the page: a handful per stream opened.
+        progress.forget();
+        end.forget();
+        error.forget();
+        open.forget();
+        if let Some(previous) = self.source.replace(Some(source)) {
+            previous.close();
+        }
+    }
+
+    fn close(&self) {
+        if let Some(source) = self.source.borrow_mut().take() {
+            source.close();
+        }
+    }
 }
 
 #[component]
@@ -159,16 +211,45 @@ pub fn RunPage(id: String) -> impl IntoView {
         }
     };
     load();
-    {
-        let load = load.clone();
-        follow(&id, lines, state, reconnecting, move |end| {
-            if let Some(final_state) = end.state {
-                state.set(final_state);
+    let heard_at = RwSignal::new(js_sys::Date::now());
+    let follower = Follower {
+        id: id.clone(),
+        lines,
+        state,
+        reconnecting,
+        heard_at,
+        on_end: std::rc::Rc::new({
+            let load = load.clone();
+            move |end: End| {
+                if let Some(final_state) = end.state {
+                    state.set(final_state);
+                }
+                end_error.set(end.error);
+                load();
             }
-            end_error.set(end.error);
-            load();
+        }),
+        source: Default::default(),
+        left: Default::default(),
+    };
+    follower.open();
+    {
+        let kept = SendWrapper::new(follower);
+        on_cleanup(move || {
+            kept.left.set(true);
+            kept.close();
         });
     }
+    // A run that went quiet has its state fetched again, so it never looks "running" forever.
+    Effect::new({
+        let load = load.clone();
+        move |_| {
+            let now = s.now.get();
+            if !finished(&state.get_untracked()) && now - heard_at.get_untracked() > QUIET_MS {
+                heard_at.set(now);
+                load();
+            }
+        }
+    });
 
     let rerun_error = RwSignal::new(None::<String>);
     let rerunning = RwSignal::new(false);

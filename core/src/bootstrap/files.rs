@@ -5,10 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::install::{COMPONENTS_FILE, Distribution, InstallOptions, generate};
-use crate::sync::{
-    DirectoryEntry, KUSTOMIZATION_FILE, SYNC_FILE, SyncOptions, generate_kustomization,
-    generate_sync,
-};
+use crate::sync::{KUSTOMIZATION_FILE, SYNC_FILE, SyncOptions, generate_sync, kustomization_of};
 
 use super::event::Subject;
 use super::options::BootstrapOptions;
@@ -59,19 +56,19 @@ pub fn generated_files(
     install: &InstallOptions,
     sync: &SyncOptions,
 ) -> Result<Vec<GeneratedFile>> {
-    let components = generate(distribution, install)?;
-    let sync_yaml = generate_sync(sync);
-    let kustomization = generate_kustomization(&[
-        DirectoryEntry::File {
-            path: COMPONENTS_FILE.into(),
-            content: components.clone().into_bytes(),
-        },
-        DirectoryEntry::File {
-            path: SYNC_FILE.into(),
-            content: sync_yaml.clone().into_bytes(),
-        },
-    ]);
-    Ok(vec![
+    Ok(files_with_components(
+        generate(distribution, install)?,
+        sync,
+    ))
+}
+
+/// The three files around an already generated `gotk-components.yaml` (the page regenerates
+/// that one only when the install options change, and the rest on every keystroke).
+pub fn files_with_components(components: String, sync: &SyncOptions) -> Vec<GeneratedFile> {
+    // Both files are Kubernetes YAML by construction: listing them needs no parse of the
+    // components (which is most of the bytes).
+    let kustomization = kustomization_of(&[COMPONENTS_FILE, SYNC_FILE]);
+    vec![
         GeneratedFile {
             subject: Subject::Components,
             path: file_path(sync, COMPONENTS_FILE),
@@ -81,7 +78,7 @@ pub fn generated_files(
         GeneratedFile {
             subject: Subject::Sync,
             path: file_path(sync, SYNC_FILE),
-            content: sync_yaml,
+            content: generate_sync(sync),
             mode: WriteMode::Overwrite,
         },
         GeneratedFile {
@@ -90,7 +87,7 @@ pub fn generated_files(
             content: kustomization,
             mode: WriteMode::CreateOnly,
         },
-    ])
+    ]
 }
 
 impl BootstrapOptions {

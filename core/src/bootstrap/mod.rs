@@ -27,7 +27,7 @@ pub use commits::PUSH_ATTEMPTS;
 pub use components::DEFINITIONS_TIMEOUT;
 pub use engine::{CommitRecord, Inputs, Outcome, Ports, run};
 pub use event::{ComponentState, Event, FileChange, Level, ReleaseOrigin, Step, Subject};
-pub use files::{GeneratedFile, WriteMode, file_path, generated_files};
+pub use files::{GeneratedFile, WriteMode, file_path, files_with_components, generated_files};
 pub use flags::{Audience, BootstrapFlags, FLAGS, FlagKind, FlagSpec, NamespaceEnvironment};
 pub use options::{
     BootstrapOptions, KeySource, Mode, Reconcile, RegistryCredentials, SigningRequest,

@@ -48,18 +48,16 @@ pub fn unpack_tar_gz(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(files)
 }
 
-/// One manifest file: its text (rbac.yaml is re-parsed after flux's namespace text
-/// replacement) and its documents.
-#[derive(Debug, Clone, PartialEq)]
+/// One manifest file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ManifestFile {
-    /// The file's text as released.
-    pub text: String,
     /// Its YAML documents, empty ones dropped.
     pub documents: Vec<Value>,
 }
 
-/// The parsed release files, by file name.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The parsed release files, by file name. Serialized (JSON), it is what the page generates
+/// from: parsed once by the server, so the browser carries no YAML parser.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Distribution {
     files: BTreeMap<String, ManifestFile>,
 }
@@ -98,10 +96,7 @@ fn parse_file(name: &str, text: String) -> Result<ManifestFile> {
         }
         values.push(document.value);
     }
-    Ok(ManifestFile {
-        text,
-        documents: values,
-    })
+    Ok(ManifestFile { documents: values })
 }
 
 impl Distribution {

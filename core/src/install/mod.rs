@@ -16,7 +16,7 @@ pub use versions::{EventsNamespace, TemplateRules, rules_for};
 
 use crate::error::{Error, Result};
 use crate::options::Component;
-use crate::yaml::{Mapping, Value, parse_documents, to_yaml_stream};
+use crate::yaml::{Mapping, Value, resolve_plain, to_yaml_stream};
 use transform::{
     add_labels, add_name_suffix, append_arg, kind, name, patch_pod_placement, replace_arg,
     rewrite_images, set_namespace, update_role_refs,
@@ -70,22 +70,40 @@ impl From<Mapping> for Value {
     }
 }
 
+/// Flux's text replacement in rbac.yaml, on the parsed documents: every string holding `from`
+/// gets `to` instead, typed again as the plain scalar it is in the file (so a namespace like
+/// `123` becomes a number, as re-reading the replaced text does; a test holds this equal to
+/// replacing the text and parsing it again for every release). Working on the tree lets the
+/// page generate without a YAML parser.
+fn replace_in_text(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Str(text) if text.contains(from) => {
+            *value = resolve_plain(text.replace(from, to));
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|v| replace_in_text(v, from, to)),
+        Value::Map(mapping) => {
+            *mapping = std::mem::take(mapping)
+                .into_iter()
+                .map(|(key, mut value)| {
+                    replace_in_text(&mut value, from, to);
+                    (key.replace(from, to), value)
+                })
+                .collect();
+        }
+        _ => {}
+    }
+}
+
 /// The roles: flux's rbac.yaml with `flux-system` replaced by the namespace (kustomize only
 /// rewrites subjects named `default`), the namespace set and `-<namespace>` appended to every
 /// name, with role references following.
 fn role_documents(distribution: &Distribution, namespace: &str) -> Result<Vec<Value>> {
-    let rbac = distribution.file("rbac.yaml")?;
-    let mut documents = if namespace == "flux-system" {
-        rbac.documents.clone()
-    } else {
-        parse_documents(&rbac.text.replace("flux-system", namespace)).map_err(|e| {
-            Error::Distribution {
-                file: "rbac.yaml".into(),
-                line: 0,
-                message: e.to_string(),
-            }
-        })?
-    };
+    let mut documents = distribution.file("rbac.yaml")?.documents.clone();
+    if namespace != "flux-system" {
+        for doc in &mut documents {
+            replace_in_text(doc, "flux-system", namespace);
+        }
+    }
     let suffix = format!("-{namespace}");
     let mut renamed = Vec::new();
     for doc in &mut documents {

@@ -8,7 +8,9 @@ mod scalar;
 mod value;
 
 pub use emit::{compare_keys, to_yaml, to_yaml_stream};
-pub use parse::{Document, MAX_ALIAS_NODES, parse_documents, parse_documents_with_lines};
+pub use parse::{
+    Document, MAX_ALIAS_NODES, parse_documents, parse_documents_with_lines, resolve_plain,
+};
 pub use value::{Mapping, Value};
 
 /// Builders for the yaml modules' unit tests.

@@ -168,7 +168,9 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     }
 }
 
-fn resolve_plain(text: String) -> Value {
+/// A plain scalar's value as go-yaml v3 types it (`123` an integer, `true` a boolean, `a` a
+/// string).
+pub fn resolve_plain(text: String) -> Value {
     match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
