@@ -135,10 +135,7 @@ pub fn diff_rows(diff: &str, old_lines: usize) -> Vec<Row<'_>> {
             if hidden > 0 {
                 rows.push(Row::Fold(hidden));
             }
-            covered = (start + len).saturating_sub(1).max(covered);
-            if len == 0 {
-                covered = start;
-            }
+            covered = if len == 0 { start } else { start + len - 1 };
             rows.push(Row::Hunk(line));
         } else if !in_hunk || line.starts_with('\\') {
             rows.push(Row::Meta(line));
